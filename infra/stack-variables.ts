@@ -1,0 +1,81 @@
+/**
+ * Values serverless.yml takes from the plans file at package time (through infra/serverless-plans.cjs):
+ * the primary Region, one EventBridge Scheduler schedule per plan, and the plans text bundled into every
+ * function. Adding a plan never means editing serverless.yml.
+ */
+import { PlanValidationError } from '../shared/domain/errors.js';
+import type { Plan, PlansConfig } from '../shared/domain/plan-schema.js';
+import { parsePlansFile } from '../shared/domain/plans-file.js';
+
+export interface StackVariables {
+  primaryRegion: string;
+  esbuildDefine: Record<string, string>;
+  resources: { Resources: Record<string, unknown>; Outputs: Record<string, unknown> };
+}
+
+/** CloudFormation logical ids allow only letters and digits. */
+export function logicalIdFor(prefix: string, planId: string): string {
+  return prefix + planId.split('-').map((part) => part.charAt(0).toUpperCase() + part.slice(1)).join('');
+}
+
+/** What the scheduler sends: `<aws.scheduler.*>` placeholders are filled in by EventBridge Scheduler per delivery. */
+export function scheduledRunInput(plan: Plan): string {
+  return JSON.stringify({
+    planId: plan.id,
+    scheduledTime: '<aws.scheduler.scheduled-time>',
+    scheduleArn: '<aws.scheduler.schedule-arn>',
+    executionId: '<aws.scheduler.execution-id>',
+    attempt: '<aws.scheduler.attempt-number>',
+  });
+}
+
+function backupSchedule(plan: Plan): Record<string, unknown> {
+  return {
+    Type: 'AWS::Scheduler::Schedule',
+    Properties: {
+      Description: `Backup plan ${plan.id}: ${plan.description || 'scheduled snapshots'}`.slice(0, 512),
+      ScheduleExpression: plan.schedule.expression.source,
+      ScheduleExpressionTimezone: plan.schedule.timezone,
+      // OFF: the scheduled time is the slot, so runs must not drift inside a window.
+      FlexibleTimeWindow: { Mode: 'OFF' },
+      State: 'ENABLED',
+      Target: {
+        Arn: { 'Fn::GetAtt': ['CreateSnapshotsLambdaFunction', 'Arn'] },
+        RoleArn: { 'Fn::GetAtt': ['SchedulerRole', 'Arn'] },
+        Input: scheduledRunInput(plan),
+        RetryPolicy: { MaximumRetryAttempts: 5, MaximumEventAgeInSeconds: 3600 },
+        DeadLetterConfig: { Arn: { 'Fn::GetAtt': ['SchedulerDeadLetterQueue', 'Arn'] } },
+      },
+    },
+  };
+}
+
+export function stackVariables(config: PlansConfig, plansSource: string): StackVariables {
+  const Resources: Record<string, unknown> = {};
+  for (const plan of config.plans) {
+    if (plan.engine === 'lambda') Resources[logicalIdFor('BackupSchedule', plan.id)] = backupSchedule(plan);
+  }
+  return {
+    primaryRegion: config.primaryRegion,
+    esbuildDefine: { __BACKUP_PLANS_SOURCE__: JSON.stringify(plansSource) },
+    resources: {
+      Resources,
+      Outputs: {
+        ProtectedPlans: { Description: 'Plans deployed from the plans file', Value: config.plans.map((plan) => plan.id).join(',') },
+      },
+    },
+  };
+}
+
+/** Entry point for infra/serverless-plans.cjs; invalid plans stop packaging with the precise list of problems. */
+export function loadStackVariables(plansSource: string, plansFile: string): StackVariables {
+  try {
+    return stackVariables(parsePlansFile(plansSource, plansFile), plansSource);
+  } catch (error) {
+    if (error instanceof PlanValidationError) {
+      // The framework prints the stack; make it the message alone so the user sees only the problems.
+      error.stack = error.message;
+    }
+    throw error;
+  }
+}

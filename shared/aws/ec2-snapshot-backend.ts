@@ -1,0 +1,116 @@
+import {
+  CreateSnapshotCommand,
+  CreateSnapshotsCommand,
+  paginateDescribeInstances,
+  paginateDescribeSnapshots,
+  paginateDescribeVolumes,
+  type EC2Client,
+  type Filter,
+} from '@aws-sdk/client-ec2';
+import type { Plan, ResourceType } from '../domain/plan-schema.js';
+import { fromTagList, TAG, toTagList } from '../domain/recovery-point-tags.js';
+import type { ProtectedResource, SnapshotBackend } from '../use-cases/create-snapshots.js';
+
+const PAGE_SIZE = 500;
+const SNAPSHOTTABLE_INSTANCE_STATES = ['running', 'stopping', 'stopped'];
+
+function selectionFilter(plan: Plan): Filter {
+  return { Name: `tag:${plan.selection.tagKey}`, Values: plan.selection.tagValues };
+}
+
+/** Resources this stack created itself (drill restores) carry our ownership tag: never back them up. */
+function isOurs(tags: Record<string, string>): boolean {
+  return TAG.stack in tags;
+}
+
+/** EBS volumes (CreateSnapshot) and EC2 instances (CreateSnapshots, crash-consistent across volumes). */
+export class Ec2SnapshotBackend implements SnapshotBackend {
+  readonly resourceTypes: readonly ResourceType[] = ['ebs-volume', 'ec2-instance'];
+
+  constructor(private readonly ec2: EC2Client) {}
+
+  async findResources(plan: Plan, types: readonly ResourceType[]): Promise<ProtectedResource[]> {
+    const found: ProtectedResource[] = [];
+    if (types.includes('ebs-volume')) {
+      const pages = paginateDescribeVolumes({ client: this.ec2, pageSize: PAGE_SIZE }, { Filters: [selectionFilter(plan)] });
+      for await (const page of pages) {
+        for (const volume of page.Volumes ?? []) {
+          const tags = fromTagList(volume.Tags);
+          if (!volume.VolumeId || isOurs(tags)) continue;
+          found.push({
+            type: 'ebs-volume',
+            id: volume.VolumeId,
+            tags,
+            coveredBy: (volume.Attachments ?? []).flatMap((attachment) => (attachment.InstanceId ? [attachment.InstanceId] : [])),
+            ...(volume.State === 'error' ? { notReadyReason: 'volume is in state error' } : {}),
+          });
+        }
+      }
+    }
+    if (types.includes('ec2-instance')) {
+      const pages = paginateDescribeInstances(
+        { client: this.ec2, pageSize: PAGE_SIZE },
+        { Filters: [selectionFilter(plan), { Name: 'instance-state-name', Values: ['pending', ...SNAPSHOTTABLE_INSTANCE_STATES] }] },
+      );
+      for await (const page of pages) {
+        for (const instance of (page.Reservations ?? []).flatMap((reservation) => reservation.Instances ?? [])) {
+          const tags = fromTagList(instance.Tags);
+          if (!instance.InstanceId || isOurs(tags)) continue;
+          const state = instance.State?.Name ?? 'unknown';
+          found.push({
+            type: 'ec2-instance',
+            id: instance.InstanceId,
+            tags,
+            ...(SNAPSHOTTABLE_INSTANCE_STATES.includes(state) ? {} : { notReadyReason: `instance is ${state}` }),
+          });
+        }
+      }
+    }
+    return found;
+  }
+
+  async findSlotRecoveryPoints(query: { stack: string; planId: string; slot: string }): Promise<Map<string, string[]>> {
+    const byResource = new Map<string, string[]>();
+    const pages = paginateDescribeSnapshots(
+      { client: this.ec2, pageSize: PAGE_SIZE },
+      {
+        OwnerIds: ['self'],
+        Filters: [
+          { Name: `tag:${TAG.stack}`, Values: [query.stack] },
+          { Name: `tag:${TAG.plan}`, Values: [query.planId] },
+          { Name: `tag:${TAG.slot}`, Values: [query.slot] },
+          // An errored snapshot is not a recovery point: the slot may be taken again.
+          { Name: 'status', Values: ['pending', 'completed'] },
+        ],
+      },
+    );
+    for await (const page of pages) {
+      for (const snapshot of page.Snapshots ?? []) {
+        const resourceId = fromTagList(snapshot.Tags)[TAG.resourceId];
+        if (!resourceId || !snapshot.SnapshotId) continue;
+        byResource.set(resourceId, [...(byResource.get(resourceId) ?? []), snapshot.SnapshotId]);
+      }
+    }
+    return byResource;
+  }
+
+  async createRecoveryPoint(
+    resource: ProtectedResource,
+    request: { planId: string; slot: Date; tags: Record<string, string> },
+  ): Promise<{ snapshotIds: string[]; existed: boolean }> {
+    const Description = `backup-orchestrator plan ${request.planId} ${resource.id} slot ${request.tags[TAG.slot]}`;
+    const TagSpecifications = [{ ResourceType: 'snapshot' as const, Tags: toTagList(request.tags) }];
+    if (resource.type === 'ec2-instance') {
+      const result = await this.ec2.send(
+        new CreateSnapshotsCommand({
+          InstanceSpecification: { InstanceId: resource.id, ExcludeBootVolume: false },
+          Description,
+          TagSpecifications,
+        }),
+      );
+      return { snapshotIds: (result.Snapshots ?? []).flatMap((snapshot) => (snapshot.SnapshotId ? [snapshot.SnapshotId] : [])), existed: false };
+    }
+    const result = await this.ec2.send(new CreateSnapshotCommand({ VolumeId: resource.id, Description, TagSpecifications }));
+    return { snapshotIds: result.SnapshotId ? [result.SnapshotId] : [], existed: false };
+  }
+}

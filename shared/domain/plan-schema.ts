@@ -1,0 +1,424 @@
+import { z } from 'zod';
+import { DURATION_FORMAT_HELP, formatDuration, parseDuration } from './durations.js';
+import { isKnownRegion } from './regions.js';
+import type { RetentionPolicy, RetentionTiers } from './retention-planner.js';
+import {
+  isValidTimezone,
+  longestGapMs,
+  parseScheduleExpression,
+  ScheduleExpressionError,
+  type ScheduleExpression,
+} from './schedule-expression.js';
+
+/** The resource kinds a plan can protect, named as the user writes them. */
+export const RESOURCE_TYPES = ['ebs-volume', 'ec2-instance', 'rds-instance', 'aurora-cluster'] as const;
+export type ResourceType = (typeof RESOURCE_TYPES)[number];
+export const DLM_RESOURCE_TYPES: readonly ResourceType[] = ['ebs-volume', 'ec2-instance'];
+export const ENGINES = ['lambda', 'dlm'] as const;
+export const TIER_NAMES = ['hourly', 'daily', 'weekly', 'monthly', 'yearly'] as const;
+
+export const DEFAULT_SELECTION_TAG_KEY = 'backup:plan';
+const DEFAULT_ERROR_GRACE_MS = 86_400_000;
+/** A fixed start for the RPO-versus-schedule check, so validation never depends on the clock. */
+const GAP_CHECK_FROM = new Date('2026-01-01T00:00:00Z');
+
+const PLAN_ID = /^[a-z][a-z0-9]*(?:-[a-z0-9]+)*$/;
+const PLAN_ID_MAX_LENGTH = 32;
+const KMS_KEY_ID = /^(?:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|mrk-[0-9a-f]{32}|alias\/[A-Za-z0-9/_-]{1,250}|arn:aws[a-z-]*:kms:([a-z0-9-]+):\d{12}:(?:key\/[A-Za-z0-9-]+|alias\/[A-Za-z0-9/_-]+))$/;
+const KMS_HELP = 'a key id, mrk- id, alias/name or key/alias ARN in that Region';
+
+const text = (what: string) => z.string({ error: `must be ${what}` });
+const positiveInt = (what: string) =>
+  z
+    .number({ error: `must be a whole number (${what})` })
+    .int({ error: `must be a whole number (${what})` })
+    .positive({ error: `must be at least 1 (${what})` });
+
+const duration = (what: string) =>
+  text(DURATION_FORMAT_HELP).transform((value, ctx) => {
+    const ms = parseDuration(value);
+    if (ms === undefined) {
+      ctx.addIssue({ code: 'custom', message: `"${value}" is not ${DURATION_FORMAT_HELP} (${what})` });
+      return z.NEVER;
+    }
+    return ms;
+  });
+
+const region = text('an AWS Region name such as eu-west-1').refine(isKnownRegion, {
+  error: (issue) => `unknown Region "${String(issue.input)}" (expected an AWS Region name such as eu-west-1)`,
+});
+
+const timezone = text('an IANA timezone such as Europe/Paris').refine(isValidTimezone, {
+  error: (issue) => `unknown timezone "${String(issue.input)}" (expected an IANA name such as UTC or Europe/Paris)`,
+});
+
+const tagKey = text('a tag key')
+  .min(1, { error: 'must not be empty' })
+  .max(128, { error: 'must be at most 128 characters' })
+  .refine((key) => !key.toLowerCase().startsWith('aws:'), {
+    error: 'tag keys starting with "aws:" are reserved by AWS; use a key of your own such as backup:plan',
+  });
+
+const scheduleExpression = text('a cron(...) or rate(...) expression').transform((value, ctx) => {
+  try {
+    return parseScheduleExpression(value);
+  } catch (error) {
+    if (!(error instanceof ScheduleExpressionError)) throw error;
+    ctx.addIssue({ code: 'custom', message: error.message });
+    return z.NEVER;
+  }
+});
+
+const scheduleSchema = z.strictObject({
+  expression: scheduleExpression,
+  timezone: timezone.optional(),
+});
+
+const tiersSchema = z.strictObject(
+  Object.fromEntries(
+    TIER_NAMES.map((tier) => [
+      tier,
+      z
+        .number({ error: `tier "${tier}" needs a count: how many ${tier} recovery points to keep (a whole number ≥ 1)` })
+        .int({ error: `tier "${tier}" needs a whole number of points` })
+        .positive({ error: `tier "${tier}" must keep at least 1 point` })
+        .optional(),
+    ]),
+  ) as Record<(typeof TIER_NAMES)[number], z.ZodOptional<z.ZodNumber>>,
+);
+
+const retentionSchema = z
+  .strictObject({
+    count: positiveInt('how many newest points to keep').optional(),
+    maxAge: duration('how old a kept point may be').optional(),
+    tiers: tiersSchema.optional(),
+    minKeep: positiveInt('points kept whatever their age').default(1),
+    keepLastWhenSourceGone: z.boolean({ error: 'must be true or false' }).default(true),
+    errorGrace: duration('how long failed snapshots are kept for investigation').default(DEFAULT_ERROR_GRACE_MS),
+  })
+  .refine(
+    (value) => value.count !== undefined || value.maxAge !== undefined || Object.values(value.tiers ?? {}).some(Boolean),
+    { error: 'must say what to keep: at least one of count, maxAge or tiers' },
+  );
+
+const copySchema = z.strictObject({
+  region,
+  kmsKeyId: text(KMS_HELP).regex(KMS_KEY_ID, { error: `must be ${KMS_HELP}` }).optional(),
+  encrypted: z.boolean({ error: 'must be true or false' }).default(true),
+  retention: retentionSchema.optional(),
+});
+
+const drillSchema = z.strictObject({
+  schedule: scheduleSchema.optional(),
+  region: z.string({ error: 'must be "primary", "dr" or one of the plan\'s copy Regions' }).default('primary'),
+  instanceClass: text('an RDS instance class such as db.t3.medium')
+    .regex(/^db\.[a-z0-9]+\.[a-z0-9]+$/, { error: 'must be an RDS instance class such as db.t3.medium' })
+    .optional(),
+  subnetGroup: text('a DB subnet group name').optional(),
+  securityGroupIds: z.array(text('a security group id (sg-…)').regex(/^sg-[0-9a-f]+$/, { error: 'must be a security group id (sg-…)' })).optional(),
+  availabilityZone: text('an Availability Zone such as eu-west-1a').optional(),
+  validationFunction: text('a Lambda function name or ARN').min(1).optional(),
+});
+
+const selectionSchema = z.strictObject({
+  resourceTypes: z
+    .array(
+      z.enum(RESOURCE_TYPES, {
+        error: (issue) => `unknown resource type "${String(issue.input)}" (allowed: ${RESOURCE_TYPES.join(', ')})`,
+      }),
+      { error: `must be a list of resource types (${RESOURCE_TYPES.join(', ')})` },
+    )
+    .min(1, { error: `must name at least one resource type (${RESOURCE_TYPES.join(', ')})` }),
+  tagKey: tagKey.optional(),
+  tagValues: z.array(text('a tag value').max(256)).min(1, { error: 'must list at least one tag value' }).optional(),
+});
+
+const planSchema = z.strictObject({
+  id: text('a plan id').regex(PLAN_ID, {
+    error: (issue) =>
+      `"${String(issue.input)}" is not a valid plan id: use lower-case letters, digits and single hyphens, starting with a letter (e.g. gold, prod-db)`,
+  }).max(PLAN_ID_MAX_LENGTH, { error: `must be at most ${PLAN_ID_MAX_LENGTH} characters` }),
+  description: text('text').max(256).optional(),
+  engine: z.enum(ENGINES, { error: (issue) => `unknown engine "${String(issue.input)}" (allowed: lambda, dlm)` }).default('lambda'),
+  selection: selectionSchema,
+  schedule: scheduleSchema,
+  rpo: duration('the recovery point objective'),
+  rto: duration('the recovery time objective'),
+  snapshot: z
+    .strictObject({
+      copySourceTags: z.array(tagKey).default([]),
+    })
+    .default({ copySourceTags: [] }),
+  retention: retentionSchema,
+  copies: z.array(copySchema, { error: 'must be a list of copy rules' }).default([]),
+  drill: drillSchema.optional(),
+});
+
+const plansFileSchema = z.strictObject({
+  version: z.literal(1, { error: 'must be 1 (the only plans file version)' }),
+  primaryRegion: region,
+  defaults: z
+    .strictObject({
+      tagKey: tagKey.optional(),
+      timezone: timezone.optional(),
+    })
+    .default({}),
+  plans: z.array(planSchema, { error: 'must be a list of plans' }).min(1, { error: 'must declare at least one plan' }),
+});
+
+type RawPlansFile = z.output<typeof plansFileSchema>;
+type RawPlan = RawPlansFile['plans'][number];
+type RawRetention = z.output<typeof retentionSchema>;
+
+export interface CopyRule {
+  region: string;
+  kmsKeyId?: string;
+  encrypted: boolean;
+  retention: RetentionPolicy;
+}
+
+export interface DrillSettings {
+  schedule?: { expression: ScheduleExpression; timezone: string };
+  /** 'primary', or a DR Region that holds copies of this plan. */
+  region: string;
+  instanceClass?: string;
+  subnetGroup?: string;
+  securityGroupIds: string[];
+  availabilityZone?: string;
+  validationFunction?: string;
+}
+
+/** A validated plan with every default applied: what the rest of the code works with. */
+export interface Plan {
+  id: string;
+  description: string;
+  engine: (typeof ENGINES)[number];
+  selection: { resourceTypes: ResourceType[]; tagKey: string; tagValues: string[] };
+  schedule: { expression: ScheduleExpression; timezone: string };
+  rpoMs: number;
+  rtoMs: number;
+  snapshot: { copySourceTags: string[] };
+  retention: RetentionPolicy;
+  copies: CopyRule[];
+  drill?: DrillSettings;
+}
+
+export interface PlansConfig {
+  version: 1;
+  primaryRegion: string;
+  plans: Plan[];
+}
+
+export interface SchemaIssue {
+  /** Path from the file's root, e.g. ['plans', 0, 'schedule', 'expression']. */
+  path: (string | number)[];
+  message: string;
+}
+
+/** True when `id` is a well-formed plan id, so messages can name the plan by it. */
+export function isValidPlanId(id: unknown): id is string {
+  return typeof id === 'string' && id.length <= PLAN_ID_MAX_LENGTH && PLAN_ID.test(id);
+}
+
+/** The schema reached by following `path` from `schema`, looking through optional, default and transform wrappers. */
+function schemaAt(schema: z.ZodType, path: readonly PropertyKey[]): z.ZodType | undefined {
+  let current: z.ZodType = schema;
+  for (const part of [...path, undefined]) {
+    for (;;) {
+      if (current instanceof z.ZodOptional || current instanceof z.ZodDefault) current = current.unwrap() as z.ZodType;
+      else if (current instanceof z.ZodPipe) current = current.in as z.ZodType;
+      else break;
+    }
+    if (part === undefined) return current;
+    if (current instanceof z.ZodArray && typeof part === 'number') current = current.element as z.ZodType;
+    else if (current instanceof z.ZodObject && typeof part === 'string' && Object.hasOwn(current.shape, part)) current = current.shape[part] as z.ZodType;
+    else return undefined;
+  }
+  return current;
+}
+
+/** The field names allowed in the mapping at `path` of the plans file. */
+function allowedFieldsAt(path: readonly PropertyKey[]): string[] {
+  const schema = schemaAt(plansFileSchema, path);
+  return schema instanceof z.ZodObject ? Object.keys(schema.shape) : [];
+}
+
+/** zod's generic messages, rephrased for someone editing YAML. */
+function describeZodIssue(issue: z.core.$ZodIssue): string {
+  switch (issue.code) {
+    case 'invalid_type':
+      if (issue.input === undefined) return 'is required';
+      return issue.message.startsWith('Invalid input') ? `must be ${issue.expected}` : issue.message;
+    default:
+      return issue.message;
+  }
+}
+
+function toRetentionPolicy(raw: RawRetention, timezone: string): RetentionPolicy {
+  const tiers: RetentionTiers = {};
+  for (const tier of TIER_NAMES) {
+    const count = raw.tiers?.[tier];
+    if (count) tiers[tier] = count;
+  }
+  return {
+    ...(raw.count !== undefined ? { count: raw.count } : {}),
+    ...(raw.maxAge !== undefined ? { maxAgeMs: raw.maxAge } : {}),
+    ...(Object.keys(tiers).length ? { tiers } : {}),
+    minKeep: raw.minKeep,
+    keepLastWhenSourceGone: raw.keepLastWhenSourceGone,
+    errorGraceMs: raw.errorGrace,
+    timezone,
+  };
+}
+
+function semanticIssues(file: RawPlansFile): SchemaIssue[] {
+  const issues: SchemaIssue[] = [];
+  const seen = new Map<string, number>();
+  file.plans.forEach((plan, index) => {
+    const at = (...path: (string | number)[]) => ['plans', index, ...path];
+    const first = seen.get(plan.id);
+    if (first !== undefined) {
+      issues.push({ path: at('id'), message: `duplicate plan id "${plan.id}" (already used by plan #${first + 1}); plan ids must be unique` });
+    } else {
+      seen.set(plan.id, index);
+    }
+
+    const timezone = plan.schedule.timezone ?? file.defaults.timezone ?? 'UTC';
+    const gap = longestGapMs(plan.schedule.expression, timezone, GAP_CHECK_FROM);
+    if (gap === Infinity) {
+      issues.push({ path: at('schedule', 'expression'), message: `${plan.schedule.expression.source} never runs again, so nothing would ever be backed up` });
+    } else if (plan.rpo < gap) {
+      issues.push({
+        path: at('rpo'),
+        message: `rpo ${formatDuration(plan.rpo)} is shorter than the longest gap between runs of ${plan.schedule.expression.source} (${formatDuration(gap)}), so it can never be met; schedule more often or raise the rpo`,
+      });
+    }
+
+    const copyRegions = new Set<string>();
+    plan.copies.forEach((copy, copyIndex) => {
+      if (copy.region === file.primaryRegion) {
+        issues.push({ path: at('copies', copyIndex, 'region'), message: `copies must go to another Region than the primary Region ${file.primaryRegion}` });
+      }
+      if (copyRegions.has(copy.region)) {
+        issues.push({ path: at('copies', copyIndex, 'region'), message: `${copy.region} is listed twice; one copy rule per Region` });
+      }
+      copyRegions.add(copy.region);
+      if (copy.encrypted && !copy.kmsKeyId) {
+        issues.push({
+          path: at('copies', copyIndex, 'kmsKeyId'),
+          message: `an encrypted copy to ${copy.region} needs the KMS key to encrypt it with in that Region (kmsKeyId), or encrypted: false`,
+        });
+      }
+      const keyRegion = copy.kmsKeyId ? KMS_KEY_ID.exec(copy.kmsKeyId)?.[1] : undefined;
+      if (keyRegion && keyRegion !== copy.region) {
+        issues.push({ path: at('copies', copyIndex, 'kmsKeyId'), message: `the key ARN is in ${keyRegion} but the copy goes to ${copy.region}; KMS keys are Regional` });
+      }
+    });
+
+    if (plan.engine === 'dlm') {
+      plan.selection.resourceTypes.forEach((type, typeIndex) => {
+        if (!DLM_RESOURCE_TYPES.includes(type)) {
+          issues.push({
+            path: at('selection', 'resourceTypes', typeIndex),
+            message: `Data Lifecycle Manager cannot back up ${type} (only ebs-volume and ec2-instance); use engine: lambda for this plan`,
+          });
+        }
+      });
+    }
+
+    if (plan.drill) {
+      const drillRegion = plan.drill.region;
+      if (drillRegion === 'dr' && plan.copies.length === 0) {
+        issues.push({
+          path: at('drill', 'region'),
+          message: 'a drill from the DR Region needs at least one copy rule (add copies, or drill in region: primary)',
+        });
+      } else if (drillRegion !== 'primary' && drillRegion !== 'dr' && drillRegion !== file.primaryRegion && !copyRegions.has(drillRegion)) {
+        issues.push({
+          path: at('drill', 'region'),
+          message: `"${drillRegion}" holds no recovery points of this plan (allowed: primary, dr, ${[file.primaryRegion, ...copyRegions].join(', ')})`,
+        });
+      }
+      const restoresDatabases = plan.selection.resourceTypes.some((type) => type === 'rds-instance' || type === 'aurora-cluster');
+      if (restoresDatabases && !plan.drill.instanceClass) {
+        issues.push({ path: at('drill', 'instanceClass'), message: 'drills that restore RDS or Aurora need the instance class to restore into (e.g. db.t3.medium)' });
+      }
+    }
+  });
+  return issues;
+}
+
+function normalisePlan(plan: RawPlan, file: RawPlansFile): Plan {
+  const timezone = plan.schedule.timezone ?? file.defaults.timezone ?? 'UTC';
+  const retention = toRetentionPolicy(plan.retention, timezone);
+  return {
+    id: plan.id,
+    description: plan.description ?? '',
+    engine: plan.engine,
+    selection: {
+      resourceTypes: [...new Set(plan.selection.resourceTypes)],
+      tagKey: plan.selection.tagKey ?? file.defaults.tagKey ?? DEFAULT_SELECTION_TAG_KEY,
+      tagValues: plan.selection.tagValues ?? [plan.id],
+    },
+    schedule: { expression: plan.schedule.expression, timezone },
+    rpoMs: plan.rpo,
+    rtoMs: plan.rto,
+    snapshot: { copySourceTags: plan.snapshot.copySourceTags },
+    retention,
+    copies: plan.copies.map((copy) => ({
+      region: copy.region,
+      ...(copy.kmsKeyId ? { kmsKeyId: copy.kmsKeyId } : {}),
+      encrypted: copy.encrypted,
+      retention: copy.retention ? toRetentionPolicy(copy.retention, timezone) : retention,
+    })),
+    ...(plan.drill
+      ? {
+          drill: {
+            ...(plan.drill.schedule
+              ? { schedule: { expression: plan.drill.schedule.expression, timezone: plan.drill.schedule.timezone ?? timezone } }
+              : {}),
+            region: plan.drill.region === file.primaryRegion ? 'primary' : plan.drill.region,
+            ...(plan.drill.instanceClass ? { instanceClass: plan.drill.instanceClass } : {}),
+            ...(plan.drill.subnetGroup ? { subnetGroup: plan.drill.subnetGroup } : {}),
+            securityGroupIds: plan.drill.securityGroupIds ?? [],
+            ...(plan.drill.availabilityZone ? { availabilityZone: plan.drill.availabilityZone } : {}),
+            ...(plan.drill.validationFunction ? { validationFunction: plan.drill.validationFunction } : {}),
+          },
+        }
+      : {}),
+  };
+}
+
+/**
+ * Validates already-parsed plans-file data. Returns the normalised config, or every problem found
+ * (shape first; cross-field rules only once the shape is right, so messages never cascade).
+ */
+export function validatePlansData(data: unknown): { ok: true; config: PlansConfig } | { ok: false; issues: SchemaIssue[] } {
+  // reportInput: describeZodIssue tells a missing field (input undefined) from a wrong value (e.g. YAML null).
+  const parsed = plansFileSchema.safeParse(data, { reportInput: true });
+  if (!parsed.success) {
+    return {
+      ok: false,
+      issues: parsed.error.issues.flatMap((issue): SchemaIssue[] => {
+        const path = issue.path.map((part) => (typeof part === 'symbol' ? String(part) : part));
+        if (issue.code !== 'unrecognized_keys') return [{ path, message: describeZodIssue(issue) }];
+        // One issue per unknown field, located at the field itself, listing the fields allowed there.
+        const allowed = allowedFieldsAt(path);
+        return issue.keys.map((key) => ({
+          path: [...path, key],
+          message: `unknown field "${key}" (check the spelling; allowed here: ${allowed.join(', ')})`,
+        }));
+      }),
+    };
+  }
+  const issues = semanticIssues(parsed.data);
+  if (issues.length) return { ok: false, issues };
+  return {
+    ok: true,
+    config: {
+      version: 1,
+      primaryRegion: parsed.data.primaryRegion,
+      plans: parsed.data.plans.map((plan) => normalisePlan(plan, parsed.data)),
+    },
+  };
+}

@@ -1,0 +1,65 @@
+import type { Plan, ResourceType } from './plan-schema.js';
+
+/** Tag keys this stack writes on everything it creates; `stack` is the ownership tag IAM conditions check. */
+export const TAG = {
+  stack: 'backup-orchestrator:stack',
+  plan: 'backup-orchestrator:plan',
+  resourceId: 'backup-orchestrator:resource-id',
+  resourceType: 'backup-orchestrator:resource-type',
+  slot: 'backup-orchestrator:slot',
+} as const;
+
+export type Tags = Record<string, string>;
+
+/** Slots are written at minute precision in UTC, e.g. `2026-11-26T15:00Z`: stable, sortable, tag-safe. */
+export function formatSlot(slot: Date): string {
+  return `${slot.toISOString().slice(0, 16)}Z`;
+}
+
+/**
+ * Tags put on a snapshot at creation (atomically, so a snapshot is never visible untagged): ownership,
+ * plan, source, slot, plus the source tags the plan asks to carry over — never `aws:` keys, never ours.
+ */
+export function recoveryPointTags(input: {
+  stack: string;
+  plan: Plan;
+  resource: { type: ResourceType; id: string; tags: Tags };
+  slot: Date;
+}): Tags {
+  const tags: Tags = {};
+  for (const key of input.plan.snapshot.copySourceTags) {
+    const value = input.resource.tags[key];
+    if (value !== undefined && !key.toLowerCase().startsWith('aws:') && !key.startsWith('backup-orchestrator:')) {
+      tags[key] = value;
+    }
+  }
+  return {
+    ...tags,
+    [TAG.stack]: input.stack,
+    [TAG.plan]: input.plan.id,
+    [TAG.resourceId]: input.resource.id,
+    [TAG.resourceType]: input.resource.type,
+    [TAG.slot]: formatSlot(input.slot),
+  };
+}
+
+/**
+ * Deterministic RDS snapshot identifier for (plan, resource, slot): RDS identifiers are unique per Region,
+ * so a retried create fails with *AlreadyExists instead of making a second snapshot. Identifiers allow
+ * letters, digits and single hyphens, start with a letter and hold at most 255 characters.
+ */
+export function rdsSnapshotIdentifier(planId: string, resourceId: string, slot: Date): string {
+  const stamp = slot.toISOString().slice(0, 16).replace(/[-:]/g, '').replace('T', '-').toLowerCase();
+  const safeResource = resourceId.toLowerCase().replace(/[^a-z0-9-]/g, '-').replace(/-+/g, '-').replace(/^-|-$/g, '');
+  return `bo-${planId}-${safeResource}-${stamp}`.slice(0, 255);
+}
+
+export function toTagList(tags: Tags): { Key: string; Value: string }[] {
+  return Object.entries(tags).map(([Key, Value]) => ({ Key, Value }));
+}
+
+export function fromTagList(list: ReadonlyArray<{ Key?: string | undefined; Value?: string | undefined }> | undefined): Tags {
+  const tags: Tags = {};
+  for (const { Key, Value } of list ?? []) if (Key !== undefined) tags[Key] = Value ?? '';
+  return tags;
+}

@@ -1,0 +1,26 @@
+/** Settings every function reads from its environment; nothing account- or endpoint-specific is hard-coded. */
+export interface RuntimeEnvironment {
+  /** Value of our ownership tag: the deployed stack's name. */
+  stack: string;
+  region: string;
+  /** Loopback endpoint of a local AWS (sandbox, tests); unset in a real deployment. */
+  endpoint?: string;
+  idempotencyTable?: string;
+}
+
+export class ConfigurationError extends Error {
+  override readonly name = 'ConfigurationError';
+}
+
+export function readEnvironment(env: NodeJS.ProcessEnv = process.env): RuntimeEnvironment {
+  const stack = env.STACK_NAME;
+  const region = env.AWS_REGION ?? env.AWS_DEFAULT_REGION;
+  const missing = [!stack && 'STACK_NAME', !region && 'AWS_REGION'].filter(Boolean);
+  if (missing.length) throw new ConfigurationError(`missing environment variable(s): ${missing.join(', ')}`);
+  return {
+    stack: stack as string,
+    region: region as string,
+    ...(env.AWS_ENDPOINT_URL ? { endpoint: env.AWS_ENDPOINT_URL } : {}),
+    ...(env.IDEMPOTENCY_TABLE ? { idempotencyTable: env.IDEMPOTENCY_TABLE } : {}),
+  };
+}

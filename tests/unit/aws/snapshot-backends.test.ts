@@ -1,0 +1,192 @@
+import { beforeEach, describe, expect, it } from '@jest/globals';
+import {
+  CreateSnapshotsCommand,
+  DescribeInstancesCommand,
+  DescribeSnapshotsCommand,
+  DescribeVolumesCommand,
+  EC2Client,
+} from '@aws-sdk/client-ec2';
+import {
+  CreateDBSnapshotCommand,
+  DBSnapshotAlreadyExistsFault,
+  DescribeDBClustersCommand,
+  DescribeDBInstancesCommand,
+  DescribeDBSnapshotsCommand,
+  RDSClient,
+} from '@aws-sdk/client-rds';
+import { mockClient } from 'aws-sdk-client-mock';
+import { Ec2SnapshotBackend } from '../../../shared/aws/ec2-snapshot-backend.js';
+import { RdsSnapshotBackend, SnapshotIdentifierConflictError } from '../../../shared/aws/rds-snapshot-backend.js';
+import { TAG } from '../../../shared/domain/recovery-point-tags.js';
+import { planFixture } from '../../support/plans.js';
+
+// moto ignores pagination, so page handling is proven here against mocked multi-page answers.
+const ec2Mock = mockClient(EC2Client);
+const rdsMock = mockClient(RDSClient);
+const region = { region: 'eu-west-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } };
+
+beforeEach(() => {
+  ec2Mock.reset();
+  rdsMock.reset();
+});
+
+describe('Ec2SnapshotBackend', () => {
+  it('follows NextToken through every page of tagged volumes and filters by the plan tag', async () => {
+    const pages = [
+      { Volumes: [{ VolumeId: 'vol-1', Tags: [{ Key: 'backup:plan', Value: 'gold' }] }], NextToken: 'page-2' },
+      { Volumes: [{ VolumeId: 'vol-2', Attachments: [{ InstanceId: 'i-9' }] }], NextToken: 'page-3' },
+      { Volumes: [{ VolumeId: 'vol-3', State: 'error' as const }] },
+    ];
+    // The paginator reuses one input object, so record each request's token when it is sent.
+    const tokens: Array<string | undefined> = [];
+    ec2Mock.on(DescribeVolumesCommand).callsFake((input: { NextToken?: string }) => {
+      tokens.push(input.NextToken);
+      return pages.shift();
+    });
+    const backend = new Ec2SnapshotBackend(new EC2Client(region));
+
+    const found = await backend.findResources(planFixture(), ['ebs-volume']);
+
+    expect(found.map((resource) => resource.id)).toEqual(['vol-1', 'vol-2', 'vol-3']);
+    expect(found[1]?.coveredBy).toEqual(['i-9']);
+    expect(found[2]?.notReadyReason).toBe('volume is in state error');
+    expect(tokens).toEqual([undefined, 'page-2', 'page-3']);
+    expect(ec2Mock.commandCalls(DescribeVolumesCommand)[0]?.args[0].input.Filters).toEqual([{ Name: 'tag:backup:plan', Values: ['gold'] }]);
+  });
+
+  it('never selects a resource this stack created itself, such as a drill restore', async () => {
+    ec2Mock.on(DescribeVolumesCommand).resolves({
+      Volumes: [
+        { VolumeId: 'vol-user', Tags: [{ Key: 'backup:plan', Value: 'gold' }] },
+        { VolumeId: 'vol-drill', Tags: [{ Key: 'backup:plan', Value: 'gold' }, { Key: TAG.stack, Value: 'any' }] },
+      ],
+    });
+
+    const found = await new Ec2SnapshotBackend(new EC2Client(region)).findResources(planFixture(), ['ebs-volume']);
+
+    expect(found.map((resource) => resource.id)).toEqual(['vol-user']);
+  });
+
+  it('pages through instances across reservations and marks pending ones not ready', async () => {
+    ec2Mock
+      .on(DescribeInstancesCommand)
+      .resolvesOnce({ Reservations: [{ Instances: [{ InstanceId: 'i-1', State: { Name: 'running' } }] }], NextToken: 'n' })
+      .resolvesOnce({ Reservations: [{ Instances: [{ InstanceId: 'i-2', State: { Name: 'pending' } }, { InstanceId: 'i-3', State: { Name: 'stopped' } }] }] });
+
+    const found = await new Ec2SnapshotBackend(new EC2Client(region)).findResources(planFixture(), ['ec2-instance']);
+
+    expect(found.map((resource) => [resource.id, resource.notReadyReason])).toEqual([
+      ['i-1', undefined],
+      ['i-2', 'instance is pending'],
+      ['i-3', undefined],
+    ]);
+  });
+
+  it('collects existing slot snapshots from every page, grouped by source resource', async () => {
+    ec2Mock
+      .on(DescribeSnapshotsCommand)
+      .resolvesOnce({ Snapshots: [{ SnapshotId: 'snap-a', Tags: [{ Key: TAG.resourceId, Value: 'i-1' }] }], NextToken: 't' })
+      .resolvesOnce({ Snapshots: [{ SnapshotId: 'snap-b', Tags: [{ Key: TAG.resourceId, Value: 'i-1' }] }, { SnapshotId: 'snap-c', Tags: [{ Key: TAG.resourceId, Value: 'vol-1' }] }] });
+
+    const found = await new Ec2SnapshotBackend(new EC2Client(region)).findSlotRecoveryPoints({ stack: 's', planId: 'gold', slot: '2026-11-26T12:00Z' });
+
+    expect(Object.fromEntries(found)).toEqual({ 'i-1': ['snap-a', 'snap-b'], 'vol-1': ['snap-c'] });
+    const filters = ec2Mock.commandCalls(DescribeSnapshotsCommand)[0]?.args[0].input.Filters;
+    expect(filters).toEqual(
+      expect.arrayContaining([
+        { Name: `tag:${TAG.stack}`, Values: ['s'] },
+        { Name: `tag:${TAG.slot}`, Values: ['2026-11-26T12:00Z'] },
+        { Name: 'status', Values: ['pending', 'completed'] },
+      ]),
+    );
+  });
+
+  it('snapshots an instance crash-consistently with CreateSnapshots, tags on create', async () => {
+    ec2Mock.on(CreateSnapshotsCommand).resolves({ Snapshots: [{ SnapshotId: 'snap-1' }, { SnapshotId: 'snap-2' }] });
+
+    const result = await new Ec2SnapshotBackend(new EC2Client(region)).createRecoveryPoint(
+      { type: 'ec2-instance', id: 'i-1', tags: {} },
+      { planId: 'gold', slot: new Date('2026-11-26T12:00:00Z'), tags: { [TAG.stack]: 's', [TAG.slot]: '2026-11-26T12:00Z' } },
+    );
+
+    expect(result).toEqual({ snapshotIds: ['snap-1', 'snap-2'], existed: false });
+    const input = ec2Mock.commandCalls(CreateSnapshotsCommand)[0]?.args[0].input;
+    expect(input?.InstanceSpecification).toEqual({ InstanceId: 'i-1', ExcludeBootVolume: false });
+    expect(input?.TagSpecifications).toEqual([
+      { ResourceType: 'snapshot', Tags: [{ Key: TAG.stack, Value: 's' }, { Key: TAG.slot, Value: '2026-11-26T12:00Z' }] },
+    ]);
+  });
+});
+
+describe('RdsSnapshotBackend', () => {
+  it('follows Marker through every page and selects by TagList, refusing Aurora members and unavailable instances', async () => {
+    const pages = [
+      {
+        DBInstances: [
+          { DBInstanceIdentifier: 'orders', DBInstanceStatus: 'available', TagList: [{ Key: 'backup:plan', Value: 'gold' }] },
+          { DBInstanceIdentifier: 'untagged', DBInstanceStatus: 'available', TagList: [] },
+        ],
+        Marker: 'm2',
+      },
+      {
+        DBInstances: [
+          { DBInstanceIdentifier: 'busy', DBInstanceStatus: 'modifying', TagList: [{ Key: 'backup:plan', Value: 'gold' }] },
+          { DBInstanceIdentifier: 'member', DBClusterIdentifier: 'aurora-1', DBInstanceStatus: 'available', TagList: [{ Key: 'backup:plan', Value: 'gold' }] },
+        ],
+      },
+    ];
+    const markers: Array<string | undefined> = [];
+    rdsMock.on(DescribeDBInstancesCommand).callsFake((input: { Marker?: string }) => {
+      markers.push(input.Marker);
+      return pages.shift();
+    });
+
+    const found = await new RdsSnapshotBackend(new RDSClient(region)).findResources(planFixture(), ['rds-instance']);
+
+    expect(found.map((resource) => [resource.id, resource.notReadyReason])).toEqual([
+      ['orders', undefined],
+      ['busy', 'RDS instance is modifying, not available'],
+      ['member', 'member of DB cluster aurora-1: select the cluster as aurora-cluster instead'],
+    ]);
+    expect(markers).toEqual([undefined, 'm2']);
+  });
+
+  it('pages through clusters', async () => {
+    rdsMock
+      .on(DescribeDBClustersCommand)
+      .resolvesOnce({ DBClusters: [{ DBClusterIdentifier: 'c1', Status: 'available', TagList: [{ Key: 'backup:plan', Value: 'gold' }] }], Marker: 'x' })
+      .resolvesOnce({ DBClusters: [{ DBClusterIdentifier: 'c2', Status: 'available', TagList: [{ Key: 'backup:plan', Value: 'gold' }] }] });
+
+    const found = await new RdsSnapshotBackend(new RDSClient(region)).findResources(planFixture(), ['aurora-cluster']);
+
+    expect(found.map((resource) => resource.id)).toEqual(['c1', 'c2']);
+  });
+
+  it('treats DBSnapshotAlreadyExists for our snapshot of the same source as already done', async () => {
+    rdsMock.on(CreateDBSnapshotCommand).rejects(new DBSnapshotAlreadyExistsFault({ message: 'exists', $metadata: {} }));
+    rdsMock.on(DescribeDBSnapshotsCommand).resolves({
+      DBSnapshots: [{ DBSnapshotIdentifier: 'bo-gold-orders-20261126-1200', DBInstanceIdentifier: 'orders', TagList: [{ Key: TAG.stack, Value: 's' }] }],
+    });
+
+    const result = await new RdsSnapshotBackend(new RDSClient(region)).createRecoveryPoint(
+      { type: 'rds-instance', id: 'orders', tags: {} },
+      { planId: 'gold', slot: new Date('2026-11-26T12:00:00Z'), tags: { [TAG.stack]: 's' } },
+    );
+
+    expect(result).toEqual({ snapshotIds: ['bo-gold-orders-20261126-1200'], existed: true });
+  });
+
+  it('refuses to count a same-named snapshot of another stack as ours', async () => {
+    rdsMock.on(CreateDBSnapshotCommand).rejects(new DBSnapshotAlreadyExistsFault({ message: 'exists', $metadata: {} }));
+    rdsMock.on(DescribeDBSnapshotsCommand).resolves({
+      DBSnapshots: [{ DBSnapshotIdentifier: 'bo-gold-orders-20261126-1200', DBInstanceIdentifier: 'orders', TagList: [{ Key: TAG.stack, Value: 'other-stack' }] }],
+    });
+
+    const attempt = new RdsSnapshotBackend(new RDSClient(region)).createRecoveryPoint(
+      { type: 'rds-instance', id: 'orders', tags: {} },
+      { planId: 'gold', slot: new Date('2026-11-26T12:00:00Z'), tags: { [TAG.stack]: 's' } },
+    );
+
+    await expect(attempt).rejects.toBeInstanceOf(SnapshotIdentifierConflictError);
+  });
+});
