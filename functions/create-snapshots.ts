@@ -2,23 +2,22 @@ import { IdempotencyConfig, makeIdempotent } from '@aws-lambda-powertools/idempo
 import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { Context } from 'aws-lambda';
-import { dynamoDbClient, ec2Client, rdsClient } from '../shared/aws/clients.js';
-import { Ec2SnapshotBackend } from '../shared/aws/ec2-snapshot-backend.js';
-import { RdsSnapshotBackend } from '../shared/aws/rds-snapshot-backend.js';
+import { dynamoDbClient } from '../shared/aws/clients.js';
+import { snapshotBackends } from '../shared/aws/snapshot-backends.js';
 import { parseScheduledRun } from '../shared/domain/scheduled-run-event.js';
 import { slotFor } from '../shared/domain/schedule-slot.js';
 import { readEnvironment } from '../shared/runtime/environment.js';
 import { lambdaStack } from '../shared/runtime/lambda-stack.js';
 import { createObservability } from '../shared/runtime/observability.js';
 import { findPlan, loadPlans } from '../shared/runtime/plans.js';
-import { createSnapshots, type CreateSnapshotsSummary } from '../shared/use-cases/create-snapshots.js';
+import { CREATE_SNAPSHOTS_DEFAULTS, createSnapshots, type CreateSnapshotsSummary } from '../shared/use-cases/create-snapshots.js';
 
 const observability = createObservability('create-snapshots');
 const { logger, metrics } = observability;
 const plans = loadPlans();
 const env = readEnvironment();
 const clientSettings = { region: env.region, ...(env.endpoint ? { endpoint: env.endpoint } : {}) };
-const backends = [new Ec2SnapshotBackend(ec2Client(clientSettings)), new RdsSnapshotBackend(rdsClient(clientSettings))];
+const backends = snapshotBackends(clientSettings);
 
 // A DynamoDB claim per (plan, resource, slot): two concurrent deliveries of one schedule cannot both create.
 const idempotencyConfig = new IdempotencyConfig({ eventKeyJmesPath: 'key', expiresAfterSeconds: 7 * 24 * 3600 });
@@ -43,13 +42,10 @@ export const handler = lambdaStack(observability, async (event: unknown, context
   const summary = await createSnapshots(
     { plan, slot: slotFor(plan, run.scheduledTime), dryRun: run.dryRun },
     {
+      ...CREATE_SNAPSHOTS_DEFAULTS,
       stack: env.stack,
       backends,
       ...(guard ? { guard } : {}),
-      retry: { attempts: 5, baseDelayMs: 500, perVolumeRateDelayMs: 15_000 },
-      concurrency: 8,
-      sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
-      random: Math.random,
       remainingTimeMs: () => context.getRemainingTimeInMillis(),
       onProgress: (outcome) => {
         const log = outcome.status === 'failed' ? logger.error.bind(logger) : logger.info.bind(logger);

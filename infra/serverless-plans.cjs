@@ -33,7 +33,7 @@ async function variables({ resolveVariable }) {
     try {
       source = readFileSync(file, 'utf8');
     } catch (error) {
-      throw new Error(`cannot read the plans file ${configured}: ${error.message}`);
+      throw new Error(`cannot read the plans file ${configured}: ${error.message}`, { cause: error });
     }
     cache = { key, value: compile().loadStackVariables(source, configured) };
   }

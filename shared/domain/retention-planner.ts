@@ -155,6 +155,12 @@ interface CheckedPolicy {
 type FailedFor = (resourceId: string) => boolean;
 
 /**
+ * Bucket keys by instant, for one policy (so one zone) during one call: in a batch, many resources share
+ * slot times, and the time-zone conversion is the costliest step.
+ */
+type BucketMemo = Map<number, Record<TierName, number>>;
+
+/**
  * Plans retention for ONE resource's points: returns one decision per input point, in input order.
  *
  * Deterministic: the same points in any order give the same decision for each id. Points are ordered by
@@ -174,7 +180,7 @@ export function planRetention(
   context: RetentionContext,
 ): RetentionDecision[] {
   const checked = checkPolicy(policy);
-  return planChecked(points, checked, context, () => context.latestScheduledBackupFailed);
+  return planChecked(points, checked, context, () => context.latestScheduledBackupFailed, new Map());
 }
 
 /**
@@ -183,7 +189,8 @@ export function planRetention(
  *
  * If a resourceId appears in several groups, each group is still planned on its own (which can only keep
  * more than planning them together), and if ANY of those groups says the resource's latest scheduled
- * backup failed, nothing of that resource is deleted in any group.
+ * backup failed, nothing of that resource is deleted in any group. An id kept in one group is never
+ * deleted in another (it is kept there as `duplicate-id`).
  *
  * @throws RangeError as {@link planRetention}; one malformed group fails the whole call (nothing planned).
  */
@@ -192,17 +199,31 @@ export function planRetentionForMany(
   policy: RetentionPolicy,
 ): RetentionDecision[][] {
   const checked = checkPolicy(policy);
+  const bucketMemo: BucketMemo = new Map();
   const failedResources = new Set<string>();
   for (const group of groups) {
     if (!group.context.latestScheduledBackupFailed) continue;
     for (const point of group.points) failedResources.add(point.resourceId);
   }
-  return groups.map((group) =>
+  const planned = groups.map((group) =>
     planChecked(
       group.points,
       checked,
       group.context,
       (resourceId) => group.context.latestScheduledBackupFailed || failedResources.has(resourceId),
+      bucketMemo,
+    ),
+  );
+  // Deletions are by id: an id that one group keeps must not be deleted because another group expires it.
+  const keptIds = new Set<string>();
+  for (const decisions of planned) {
+    for (const decision of decisions) if (decision.action === 'keep') keptIds.add(decision.id);
+  }
+  return planned.map((decisions) =>
+    decisions.map((decision) =>
+      decision.action === 'delete' && keptIds.has(decision.id)
+        ? { id: decision.id, action: 'keep', reasons: ['duplicate-id'] }
+        : decision,
     ),
   );
 }
@@ -265,7 +286,13 @@ function checkPolicy(policy: RetentionPolicy): CheckedPolicy {
   }
   const errorGraceMs = checkDuration('errorGraceMs', policy.errorGraceMs);
   if (errorGraceMs === undefined) throw new RangeError('retention errorGraceMs is required');
-  if (typeof policy.timezone !== 'string' || !IANAZone.isValidZone(policy.timezone)) {
+  // IANAZone.create caches zones by name (and whether they are valid); isValidZone alone would build a
+  // new Intl.DateTimeFormat on every call.
+  const zone =
+    typeof policy.timezone === 'string' && policy.timezone !== ''
+      ? IANAZone.create(policy.timezone)
+      : undefined;
+  if (!zone?.isValid) {
     throw new RangeError(`retention timezone must be an IANA time zone, got ${String(policy.timezone)}`);
   }
   return {
@@ -275,7 +302,7 @@ function checkPolicy(policy: RetentionPolicy): CheckedPolicy {
     minKeep: policy.minKeep,
     keepLastWhenSourceGone: policy.keepLastWhenSourceGone === true,
     errorGraceMs,
-    zone: IANAZone.create(policy.timezone),
+    zone,
     empty: count === 0 && !(maxAgeMs !== undefined && maxAgeMs > 0) && tiers.length === 0,
   };
 }
@@ -284,10 +311,16 @@ type Ownership = 'ours' | 'not-ours' | 'other-plan';
 
 function ownershipOf(point: RecoveryPoint, context: RetentionContext): Ownership {
   const tags = point.tags ?? {};
-  if (!Object.hasOwn(tags, context.ownership.tagKey) || tags[context.ownership.tagKey] !== context.ownership.value) {
+  if (
+    !Object.hasOwn(tags, context.ownership.tagKey) ||
+    tags[context.ownership.tagKey] !== context.ownership.value
+  ) {
     return 'not-ours';
   }
-  if (!Object.hasOwn(tags, context.planTag.tagKey) || tags[context.planTag.tagKey] !== context.planTag.planId) {
+  if (
+    !Object.hasOwn(tags, context.planTag.tagKey) ||
+    tags[context.planTag.tagKey] !== context.planTag.planId
+  ) {
     return 'other-plan';
   }
   return 'ours';
@@ -307,7 +340,8 @@ function byTimeThenId(a: Good, b: Good): number {
 
 function timeOf(point: RecoveryPoint): number {
   const ms = point.time instanceof Date ? point.time.getTime() : Number.NaN;
-  if (!Number.isFinite(ms)) throw new RangeError(`recovery point ${JSON.stringify(point.id)} has an invalid time`);
+  if (!Number.isFinite(ms))
+    throw new RangeError(`recovery point ${JSON.stringify(point.id)} has an invalid time`);
   return ms;
 }
 
@@ -316,6 +350,7 @@ function planChecked(
   policy: CheckedPolicy,
   context: RetentionContext,
   failedFor: FailedFor,
+  bucketMemo: BucketMemo,
 ): RetentionDecision[] {
   const nowMs = context.now instanceof Date ? context.now.getTime() : Number.NaN;
   if (!Number.isFinite(nowMs)) throw new RangeError('retention context.now is an invalid Date');
@@ -383,7 +418,7 @@ function planChecked(
   // 3. Apply the policy to each resource's good points.
   for (const goods of goodByResource.values()) {
     goods.sort(byTimeThenId);
-    applyRules(goods, masks, policy, context, nowMs);
+    applyRules(goods, masks, policy, context, nowMs, bucketMemo);
   }
 
   // 4. Anything still without a keep reason is deleted, unless the latest scheduled backup failed.
@@ -414,6 +449,7 @@ function applyRules(
   policy: CheckedPolicy,
   context: RetentionContext,
   nowMs: number,
+  bucketMemo: BucketMemo,
 ): void {
   const n = goods.length;
   if (n === 0) return;
@@ -442,7 +478,12 @@ function applyRules(
   // that jumps back across a boundary cannot confuse the ranking.
   const firstInBucket = policy.tiers.map(() => new Map<number, number>());
   for (let position = 0; position < n; position++) {
-    const keys = bucketKeys(goods[position]!.ms, policy.zone);
+    const ms = goods[position]!.ms;
+    let keys = bucketMemo.get(ms);
+    if (!keys) {
+      keys = bucketKeys(ms, policy.zone);
+      bucketMemo.set(ms, keys);
+    }
     policy.tiers.forEach(({ tier }, t) => {
       const key = keys[tier];
       const buckets = firstInBucket[t]!;

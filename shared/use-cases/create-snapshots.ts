@@ -63,6 +63,14 @@ export interface CreateSnapshotsDeps {
   onProgress?: (outcome: ResourceOutcome) => void;
 }
 
+/** Production settings: 5 attempts with exponential backoff and jitter, 15 s+ after a per-volume rate error. */
+export const CREATE_SNAPSHOTS_DEFAULTS = {
+  retry: { attempts: 5, baseDelayMs: 500, perVolumeRateDelayMs: 15_000 },
+  concurrency: 8,
+  sleep: (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)),
+  random: Math.random,
+} satisfies Partial<CreateSnapshotsDeps>;
+
 async function mapWithConcurrency<T, R>(items: readonly T[], limit: number, run: (item: T) => Promise<R>): Promise<R[]> {
   const results: R[] = new Array(items.length);
   let next = 0;

@@ -12,10 +12,10 @@ import { scheduledRunInput } from '../../infra/stack-variables.js';
 import type { Plan } from '../../shared/domain/plan-schema.js';
 import { TAG } from '../../shared/domain/recovery-point-tags.js';
 import type { CreateSnapshotsSummary } from '../../shared/use-cases/create-snapshots.js';
-import { dynamodb, ec2, rds } from '../support/aws-clients.js';
-import { createAuroraCluster, createDbInstance, createInstanceWithVolumes, createVolume, tagRecord } from '../support/estate.js';
+import { dynamodb, ec2, rds } from '../../sandbox/aws-clients.js';
+import { createAuroraCluster, createDbInstance, createInstanceWithVolumes, createVolume, tagRecord } from '../../sandbox/estate.js';
 import { lambdaContext, useHandlerEnvironment } from '../support/lambda.js';
-import { startMotoServer, type MotoServer } from '../support/moto-server.js';
+import { startMotoServer, type MotoServer } from '../../sandbox/moto-server.js';
 
 const REGION = 'eu-west-1';
 const STACK = 'backup-orchestrator-test';

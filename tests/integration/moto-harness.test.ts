@@ -16,8 +16,8 @@ import { DescribeKeyCommand, ListAliasesCommand, ListKeysCommand, type KMSClient
 import { DescribeDBClustersCommand, DescribeDBInstancesCommand, type RDSClient } from '@aws-sdk/client-rds';
 import { ListTopicsCommand, type SNSClient } from '@aws-sdk/client-sns';
 import { ListTablesCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { startMotoServer, MOTO_INSTALL_HINT, type MotoServer } from '../support/moto-server.js';
-import * as aws from '../support/aws-clients.js';
+import { startMotoServer, MOTO_INSTALL_HINT, type MotoServer } from '../../sandbox/moto-server.js';
+import * as aws from '../../sandbox/aws-clients.js';
 import {
   createAuroraCluster,
   createDbInstance,
@@ -26,7 +26,7 @@ import {
   createVolume,
   tagRecord,
   toEc2Tags,
-} from '../support/estate.js';
+} from '../../sandbox/estate.js';
 
 const REGIONS = ['us-east-1', 'eu-west-1'] as const;
 type Region = (typeof REGIONS)[number];

@@ -1,0 +1,135 @@
+import { readFileSync } from 'node:fs';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { snapshotBackends } from '../shared/aws/snapshot-backends.js';
+import { BadInputError, PlanValidationError, UnknownPlanError } from '../shared/domain/errors.js';
+import type { PlansConfig } from '../shared/domain/plan-schema.js';
+import { DEFAULT_PLANS_FILE, parsePlansFile } from '../shared/domain/plans-file.js';
+import { slotFor } from '../shared/domain/schedule-slot.js';
+import { findPlan } from '../shared/runtime/plans.js';
+import { CREATE_SNAPSHOTS_DEFAULTS, createSnapshots } from '../shared/use-cases/create-snapshots.js';
+import { renderOutcome, renderPlan, renderSummary } from './render.js';
+
+export interface CliIo {
+  stdout: (text: string) => void;
+  stderr: (text: string) => void;
+  env: NodeJS.ProcessEnv;
+  now: () => Date;
+}
+
+/** Exit codes a script can rely on. */
+export const EXIT = { ok: 0, problems: 1, badInput: 2 } as const;
+
+const HELP = `backup-orchestrator — scheduled EBS/RDS/Aurora snapshots, DR copies, retention and restore drills
+
+Usage:
+  backup-orchestrator plan validate [file]        check a plans file (default ${DEFAULT_PLANS_FILE})
+  backup-orchestrator plan show [file]            what each plan selects, when it runs, what it keeps, where it copies
+  backup-orchestrator backup run --plan <id>      take the plan's snapshots for the current slot now
+        [--at <ISO time>]                         the scheduled time to run for (default: now)
+        [--dry-run]                               list what would be snapshotted; create nothing
+
+Options for commands that call AWS:
+  --plans <file>       plans file (default: $PLANS_FILE or ${DEFAULT_PLANS_FILE})
+  --region <region>    AWS Region (default: the plans file's primaryRegion)
+  --profile <name>     credentials profile (default: the standard AWS credential chain)
+  --endpoint <url>     send every AWS call to this endpoint (the local sandbox's moto_server)
+  --stack <name>       value of the ownership tag (default: $STACK_NAME or backup-orchestrator-prod)
+  --json               machine-readable output
+  -h, --help           this help
+
+Exit codes: 0 all good, 1 problems found (e.g. a snapshot failed), 2 bad input (arguments or plans file).
+`;
+
+const OPTIONS = {
+  plans: { type: 'string' },
+  plan: { type: 'string' },
+  at: { type: 'string' },
+  region: { type: 'string' },
+  profile: { type: 'string' },
+  endpoint: { type: 'string' },
+  stack: { type: 'string' },
+  'dry-run': { type: 'boolean' },
+  json: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} satisfies ParseArgsConfig['options'];
+
+type Options = { [K in keyof typeof OPTIONS]?: (typeof OPTIONS)[K]['type'] extends 'boolean' ? boolean : string };
+
+function loadPlansFile(file: string): PlansConfig {
+  let source: string;
+  try {
+    source = readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new BadInputError(`cannot read the plans file ${file}`, [(error as Error).message]);
+  }
+  return parsePlansFile(source, file);
+}
+
+async function planCommand(sub: string | undefined, positionals: string[], options: Options, io: CliIo): Promise<number> {
+  const file = positionals[0] ?? options.plans ?? io.env.PLANS_FILE ?? DEFAULT_PLANS_FILE;
+  if (sub === 'validate') {
+    const config = loadPlansFile(file);
+    const ids = config.plans.map((plan) => plan.id);
+    if (options.json) io.stdout(JSON.stringify({ file, valid: true, plans: ids }));
+    else io.stdout(`✓ ${file}: ${ids.length} plan${ids.length === 1 ? '' : 's'} valid (${ids.join(', ')})`);
+    return EXIT.ok;
+  }
+  if (sub === 'show') {
+    const config = loadPlansFile(file);
+    if (options.json) io.stdout(JSON.stringify(config, (key, value) => (key === 'expression' ? value.source : value), 2));
+    else io.stdout(config.plans.map((plan) => renderPlan(plan, config.primaryRegion, io.now())).join('\n\n'));
+    return EXIT.ok;
+  }
+  throw new BadInputError(`unknown command "plan ${sub ?? ''}"`.trim(), ['use "plan validate" or "plan show"; see --help']);
+}
+
+async function backupCommand(sub: string | undefined, options: Options, io: CliIo): Promise<number> {
+  if (sub !== 'run') throw new BadInputError(`unknown command "backup ${sub ?? ''}"`.trim(), ['use "backup run --plan <id>"; see --help']);
+  if (!options.plan) throw new BadInputError('backup run needs --plan <id>');
+  const config = loadPlansFile(options.plans ?? io.env.PLANS_FILE ?? DEFAULT_PLANS_FILE);
+  const plan = findPlan(config, options.plan);
+  if (plan.engine === 'dlm') throw new BadInputError(`plan ${plan.id} runs on Data Lifecycle Manager`, ['DLM takes its snapshots itself']);
+  const at = options.at ? new Date(options.at) : io.now();
+  if (Number.isNaN(at.getTime())) throw new BadInputError(`--at "${options.at}" is not a time`, ['use ISO-8601, e.g. 2026-11-26T15:00:00Z']);
+  if (options.profile) io.env.AWS_PROFILE = options.profile;
+  const region = options.region ?? config.primaryRegion;
+  const summary = await createSnapshots(
+    { plan, slot: slotFor(plan, at), dryRun: Boolean(options['dry-run']) },
+    {
+      ...CREATE_SNAPSHOTS_DEFAULTS,
+      stack: options.stack ?? io.env.STACK_NAME ?? 'backup-orchestrator-prod',
+      backends: snapshotBackends({ region, ...(options.endpoint ? { endpoint: options.endpoint } : {}) }),
+      ...(options.json ? {} : { onProgress: (outcome) => io.stderr(renderOutcome(outcome)) }),
+    },
+  );
+  io.stdout(options.json ? JSON.stringify(summary) : renderSummary(summary));
+  return summary.failed > 0 ? EXIT.problems : EXIT.ok;
+}
+
+/** Runs one CLI command; returns the exit code instead of exiting, so tests can drive it. */
+export async function main(argv: string[], io: CliIo): Promise<number> {
+  try {
+    const { values, positionals } = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
+    const options = values as Options;
+    const [command, sub, ...rest] = positionals;
+    if (options.help || !command) {
+      io.stdout(HELP);
+      return command || options.help ? EXIT.ok : EXIT.badInput;
+    }
+    if (command === 'plan') return await planCommand(sub, rest, options, io);
+    if (command === 'backup') return await backupCommand(sub, options, io);
+    throw new BadInputError(`unknown command "${command}"`, ['commands: plan validate, plan show, backup run; see --help']);
+  } catch (error) {
+    if (error instanceof PlanValidationError || error instanceof BadInputError || error instanceof UnknownPlanError) {
+      io.stderr(`error: ${error.message}`);
+      return EXIT.badInput;
+    }
+    const code = (error as { code?: string }).code;
+    if (typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS')) {
+      io.stderr(`error: ${(error as Error).message}\nRun with --help for usage.`);
+      return EXIT.badInput;
+    }
+    io.stderr(`error: ${(error as Error).name}: ${(error as Error).message}`);
+    return EXIT.problems;
+  }
+}

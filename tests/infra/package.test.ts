@@ -1,0 +1,165 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parsePlansFile } from '../../shared/domain/plans-file.js';
+import { readFileSync } from 'node:fs';
+import { packageStack, ROOT, type CloudFormationTemplate, type PackageResult } from '../support/package-stack.js';
+
+type Statement = { Sid?: string; Effect: string; Action: string | string[]; Resource: unknown; Condition?: Record<string, Record<string, unknown>> };
+
+let packaged: PackageResult;
+let template: CloudFormationTemplate;
+const plans = parsePlansFile(readFileSync(join(ROOT, 'backup-plans.yml'), 'utf8'));
+
+function resourcesOfType(type: string) {
+  return Object.entries(template.Resources).filter(([, resource]) => resource.Type === type);
+}
+
+function roleStatements(logicalId: string): Statement[] {
+  const role = template.Resources[logicalId];
+  const policies = (role?.Properties?.Policies ?? []) as Array<{ PolicyDocument: { Statement: Statement[] } }>;
+  return policies.flatMap((policy) => policy.PolicyDocument.Statement);
+}
+
+const actionsOf = (statement: Statement) => (Array.isArray(statement.Action) ? statement.Action : [statement.Action]);
+
+beforeAll(() => {
+  packaged = packageStack();
+  if (!packaged.template) throw new Error(`osls package failed:\n${packaged.output}`);
+  template = packaged.template;
+}, 300_000);
+
+afterAll(() => {
+  rmSync(packaged.folder, { recursive: true, force: true });
+});
+
+describe('packaged CloudFormation template', () => {
+  it('has one EventBridge Scheduler schedule per lambda-engine plan, with its expression, timezone and payload', () => {
+    const schedules = resourcesOfType('AWS::Scheduler::Schedule');
+    const expected = plans.plans.filter((plan) => plan.engine === 'lambda');
+
+    expect(schedules).toHaveLength(expected.length);
+    for (const plan of expected) {
+      const schedule = schedules.find(([, resource]) => JSON.parse((resource.Properties?.Target as { Input: string }).Input).planId === plan.id);
+      expect(schedule).toBeDefined();
+      const properties = schedule?.[1].Properties as Record<string, unknown> & { Target: Record<string, unknown> };
+      expect(properties.ScheduleExpression).toBe(plan.schedule.expression.source);
+      expect(properties.ScheduleExpressionTimezone).toBe(plan.schedule.timezone);
+      expect(properties.FlexibleTimeWindow).toEqual({ Mode: 'OFF' });
+      expect(JSON.parse(properties.Target.Input as string)).toEqual({
+        planId: plan.id,
+        scheduledTime: '<aws.scheduler.scheduled-time>',
+        scheduleArn: '<aws.scheduler.schedule-arn>',
+        executionId: '<aws.scheduler.execution-id>',
+        attempt: '<aws.scheduler.attempt-number>',
+      });
+      expect(properties.Target.Arn).toEqual({ 'Fn::GetAtt': ['CreateSnapshotsLambdaFunction', 'Arn'] });
+      expect(properties.Target.RetryPolicy).toEqual({ MaximumRetryAttempts: 5, MaximumEventAgeInSeconds: 3600 });
+      expect(properties.Target.DeadLetterConfig).toEqual({ Arn: { 'Fn::GetAtt': ['SchedulerDeadLetterQueue', 'Arn'] } });
+    }
+  });
+
+  it('runs create-snapshots on nodejs24.x with its own role and the slot-claim table', () => {
+    const fn = template.Resources.CreateSnapshotsLambdaFunction?.Properties as Record<string, unknown> & { Environment: { Variables: Record<string, unknown> } };
+
+    expect(fn.Runtime).toBe('nodejs24.x');
+    expect(fn.Handler).toBe('functions/create-snapshots.handler');
+    expect(fn.Role).toEqual({ 'Fn::GetAtt': ['CreateSnapshotsRole', 'Arn'] });
+    expect(fn.Environment.Variables.STACK_NAME).toBe('backup-orchestrator-ci');
+    expect(fn.Environment.Variables.IDEMPOTENCY_TABLE).toEqual({ Ref: 'IdempotencyTable' });
+  });
+
+  it('gives create-snapshots exactly the actions it calls, and no wildcard action', () => {
+    const actions = roleStatements('CreateSnapshotsRole').flatMap(actionsOf).sort();
+
+    expect([...new Set(actions)]).toEqual(
+      [
+        'dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem',
+        'ec2:CreateSnapshot', 'ec2:CreateSnapshots', 'ec2:CreateTags',
+        'ec2:DescribeInstances', 'ec2:DescribeSnapshots', 'ec2:DescribeVolumes',
+        'logs:CreateLogStream', 'logs:PutLogEvents',
+        'rds:AddTagsToResource', 'rds:CreateDBClusterSnapshot', 'rds:CreateDBSnapshot',
+        'rds:DescribeDBClusterSnapshots', 'rds:DescribeDBClusters', 'rds:DescribeDBInstances', 'rds:DescribeDBSnapshots',
+        'xray:PutTelemetryRecords', 'xray:PutTraceSegments',
+      ].sort(),
+    );
+    expect(actions.some((action) => action.includes('*'))).toBe(false);
+  });
+
+  it('lets create-snapshots make only snapshots that carry our ownership tag, and tag only while creating', () => {
+    const statements = roleStatements('CreateSnapshotsRole');
+    const onSnapshots = statements.filter((statement) => JSON.stringify(statement.Resource).match(/:snapshot[:/]|cluster-snapshot:/) && actionsOf(statement).some((a) => a.startsWith('ec2:Create') || a.startsWith('rds:Create') || a === 'rds:AddTagsToResource'));
+
+    expect(onSnapshots.length).toBeGreaterThan(0);
+    for (const statement of onSnapshots) {
+      const condition = statement.Condition?.StringEquals ?? {};
+      if (actionsOf(statement).includes('ec2:CreateTags')) {
+        expect(condition['ec2:CreateAction']).toEqual(['CreateSnapshot', 'CreateSnapshots']);
+      } else {
+        expect(condition['aws:RequestTag/backup-orchestrator:stack']).toBe('backup-orchestrator-ci');
+      }
+    }
+  });
+
+  it('lets the scheduler invoke only create-snapshots and write only to its dead-letter queue', () => {
+    const statements = roleStatements('SchedulerRole');
+
+    expect(statements.map((statement) => [actionsOf(statement), statement.Resource])).toEqual([
+      [['lambda:InvokeFunction'], [{ 'Fn::GetAtt': ['CreateSnapshotsLambdaFunction', 'Arn'] }]],
+      [['sqs:SendMessage'], { 'Fn::GetAtt': ['SchedulerDeadLetterQueue', 'Arn'] }],
+    ]);
+  });
+
+  it('encrypts the slot-claim table and the dead-letter queue', () => {
+    expect(template.Resources.IdempotencyTable?.Properties?.SSESpecification).toEqual({ SSEEnabled: true });
+    expect(template.Resources.SchedulerDeadLetterQueue?.Properties?.SqsManagedSseEnabled).toBe(true);
+  });
+
+  it('passes cfn-lint with no errors', () => {
+    const lint = spawnSync('cfn-lint', ['--ignore-checks', 'W3005', '--', join(packaged.folder, 'cloudformation-template-update-stack.json')], { encoding: 'utf8' });
+    if (lint.error) throw new Error(`cfn-lint is not installed (pip install cfn-lint): ${lint.error.message}`);
+
+    expect(`${lint.stdout}${lint.stderr}`.trim()).toBe('');
+    expect(lint.status).toBe(0);
+  });
+});
+
+describe('packaged function bundle', () => {
+  it('is an ESM bundle that cold-starts on Node 24 with the plans file built in', () => {
+    const zip = readdirSync(packaged.folder).find((name) => name.startsWith('createSnapshots'));
+    expect(zip).toBeDefined();
+    const unpacked = mkdtempSync(join(tmpdir(), 'bo-bundle-'));
+    execFileSync('unzip', ['-q', join(packaged.folder, zip as string), '-d', unpacked]);
+    const probe = `const m = await import(${JSON.stringify(join(unpacked, 'functions/create-snapshots.mjs'))}); console.log(typeof m.handler);`;
+
+    // No PLANS_FILE and no plans file on disk beside the bundle: the plans must come from the bundle itself.
+    const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, STACK_NAME: 'backup-orchestrator-ci', AWS_REGION: 'eu-west-1', HOME: unpacked };
+    const result = spawnSync(process.execPath, ['--input-type=module', '-e', probe], { cwd: unpacked, env, encoding: 'utf8' });
+
+    expect(result.stderr).toBe('');
+    expect(result.stdout.trim()).toBe('function');
+    rmSync(unpacked, { recursive: true, force: true });
+  });
+});
+
+describe('packaging with invalid plans', () => {
+  it('stops with the precise problems and writes no template', () => {
+    const folder = mkdtempSync(join(tmpdir(), 'bo-bad-plans-'));
+    const bad = join(folder, 'bad-plans.yml');
+    writeFileSync(
+      bad,
+      'version: 1\nprimaryRegion: eu-west-1\nplans:\n  - id: gold\n    selection: { resourceTypes: [ebs-volume, tape] }\n    schedule: { expression: cron(0 */4 * * ?) }\n    rpo: 8h\n    rto: 1h\n    retention: { count: 7 }\n',
+    );
+
+    const result = packageStack({ plansFile: bad });
+
+    expect(result.status).not.toBe(0);
+    expect(result.template).toBeUndefined();
+    expect(result.output).toContain('plan "gold" selection.resourceTypes[1]: unknown resource type "tape"');
+    expect(result.output).toContain('plan "gold" schedule.expression: cron() needs exactly 6 fields');
+    rmSync(folder, { recursive: true, force: true });
+    rmSync(result.folder, { recursive: true, force: true });
+  }, 300_000);
+});
