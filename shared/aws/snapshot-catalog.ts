@@ -1,0 +1,93 @@
+import { paginateDescribeSnapshots, type EC2Client } from '@aws-sdk/client-ec2';
+import { paginateDescribeDBClusterSnapshots, paginateDescribeDBSnapshots, type RDSClient } from '@aws-sdk/client-rds';
+import { fromTagList, TAG } from '../domain/recovery-point-tags.js';
+import { pointStateOf, type StoredSnapshot } from '../domain/recovery-points.js';
+
+/**
+ * Lists the snapshots this stack owns in one Region, normalised: EBS by tag filter (server side), RDS
+ * manual instance and cluster snapshots by their TagList (RDS Describe* cannot filter on tags).
+ */
+export class SnapshotCatalog {
+  constructor(
+    private readonly ec2: EC2Client,
+    private readonly rds: RDSClient,
+    readonly region: string,
+  ) {}
+
+  async listOurs(query: { stack: string; planId?: string }): Promise<StoredSnapshot[]> {
+    const [ebs, rds] = await Promise.all([this.listEbs(query), this.listRds(query)]);
+    return [...ebs, ...rds];
+  }
+
+  private async listEbs(query: { stack: string; planId?: string }): Promise<StoredSnapshot[]> {
+    const snapshots: StoredSnapshot[] = [];
+    const Filters = [{ Name: `tag:${TAG.stack}`, Values: [query.stack] }];
+    if (query.planId) Filters.push({ Name: `tag:${TAG.plan}`, Values: [query.planId] });
+    for await (const page of paginateDescribeSnapshots({ client: this.ec2, pageSize: 1000 }, { OwnerIds: ['self'], Filters })) {
+      for (const snapshot of page.Snapshots ?? []) {
+        if (!snapshot.SnapshotId) continue;
+        snapshots.push({
+          kind: 'ebs',
+          id: snapshot.SnapshotId,
+          region: this.region,
+          state: pointStateOf('ebs', snapshot.State),
+          status: snapshot.State ?? 'unknown',
+          ...(snapshot.StartTime ? { startTime: new Date(snapshot.StartTime) } : {}),
+          ...(snapshot.VolumeId ? { sourceVolumeId: snapshot.VolumeId } : {}),
+          ...(snapshot.VolumeSize !== undefined ? { sizeGiB: snapshot.VolumeSize } : {}),
+          ...(snapshot.FullSnapshotSizeInBytes !== undefined ? { storedBytes: snapshot.FullSnapshotSizeInBytes } : {}),
+          ...(snapshot.Encrypted !== undefined ? { encrypted: snapshot.Encrypted } : {}),
+          ...(snapshot.KmsKeyId ? { kmsKeyId: snapshot.KmsKeyId } : {}),
+          tags: fromTagList(snapshot.Tags),
+        });
+      }
+    }
+    return snapshots;
+  }
+
+  private async listRds(query: { stack: string; planId?: string }): Promise<StoredSnapshot[]> {
+    const snapshots: StoredSnapshot[] = [];
+    const ours = (tags: Record<string, string>) => tags[TAG.stack] === query.stack && (!query.planId || tags[TAG.plan] === query.planId);
+    for await (const page of paginateDescribeDBSnapshots({ client: this.rds, pageSize: 100 }, { SnapshotType: 'manual' })) {
+      for (const snapshot of page.DBSnapshots ?? []) {
+        const tags = fromTagList(snapshot.TagList);
+        if (!snapshot.DBSnapshotIdentifier || !ours(tags)) continue;
+        snapshots.push({
+          kind: 'rds-instance',
+          id: snapshot.DBSnapshotIdentifier,
+          ...(snapshot.DBSnapshotArn ? { arn: snapshot.DBSnapshotArn } : {}),
+          region: this.region,
+          state: pointStateOf('rds-instance', snapshot.Status),
+          status: snapshot.Status ?? 'unknown',
+          ...(snapshot.SnapshotCreateTime ? { startTime: new Date(snapshot.SnapshotCreateTime) } : {}),
+          ...(snapshot.DBInstanceIdentifier ? { sourceVolumeId: snapshot.DBInstanceIdentifier } : {}),
+          ...(snapshot.AllocatedStorage !== undefined ? { sizeGiB: snapshot.AllocatedStorage } : {}),
+          ...(snapshot.Encrypted !== undefined ? { encrypted: snapshot.Encrypted } : {}),
+          ...(snapshot.KmsKeyId ? { kmsKeyId: snapshot.KmsKeyId } : {}),
+          tags,
+        });
+      }
+    }
+    for await (const page of paginateDescribeDBClusterSnapshots({ client: this.rds, pageSize: 100 }, { SnapshotType: 'manual' })) {
+      for (const snapshot of page.DBClusterSnapshots ?? []) {
+        const tags = fromTagList(snapshot.TagList);
+        if (!snapshot.DBClusterSnapshotIdentifier || !ours(tags)) continue;
+        snapshots.push({
+          kind: 'rds-cluster',
+          id: snapshot.DBClusterSnapshotIdentifier,
+          ...(snapshot.DBClusterSnapshotArn ? { arn: snapshot.DBClusterSnapshotArn } : {}),
+          region: this.region,
+          state: pointStateOf('rds-cluster', snapshot.Status),
+          status: snapshot.Status ?? 'unknown',
+          ...(snapshot.SnapshotCreateTime ? { startTime: new Date(snapshot.SnapshotCreateTime) } : {}),
+          ...(snapshot.DBClusterIdentifier ? { sourceVolumeId: snapshot.DBClusterIdentifier } : {}),
+          ...(snapshot.AllocatedStorage !== undefined ? { sizeGiB: snapshot.AllocatedStorage } : {}),
+          ...(snapshot.StorageEncrypted !== undefined ? { encrypted: snapshot.StorageEncrypted } : {}),
+          ...(snapshot.KmsKeyId ? { kmsKeyId: snapshot.KmsKeyId } : {}),
+          tags,
+        });
+      }
+    }
+    return snapshots;
+  }
+}
