@@ -2,7 +2,9 @@ import { IdempotencyConfig, makeIdempotent } from '@aws-lambda-powertools/idempo
 import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { Context } from 'aws-lambda';
-import { dynamoDbClient } from '../shared/aws/clients.js';
+import { ActivityLog } from '../shared/aws/activity-log.js';
+import { documentClient, dynamoDbClient } from '../shared/aws/clients.js';
+import { boundedFailures } from '../shared/domain/activity.js';
 import { snapshotBackends } from '../shared/aws/snapshot-backends.js';
 import { parseScheduledRun } from '../shared/domain/scheduled-run-event.js';
 import { slotFor } from '../shared/domain/schedule-slot.js';
@@ -28,6 +30,8 @@ const guard = persistenceStore
   ? <T>(key: string, create: () => Promise<T>) =>
       makeIdempotent(async (_claim: { key: string }) => create(), { persistenceStore, config: idempotencyConfig, keyPrefix: 'create-snapshots' })({ key })
   : undefined;
+
+const activityLog = env.activityTable ? new ActivityLog(documentClient(clientSettings), env.activityTable) : undefined;
 
 export const handler = lambdaStack(observability, async (event: unknown, context: Context): Promise<CreateSnapshotsSummary> => {
   const run = parseScheduledRun(event);
@@ -56,6 +60,21 @@ export const handler = lambdaStack(observability, async (event: unknown, context
   metrics.addMetric('SnapshotsCreated', MetricUnit.Count, summary.created);
   metrics.addMetric('SnapshotsAlreadyDone', MetricUnit.Count, summary.alreadyDone);
   metrics.addMetric('SnapshotFailures', MetricUnit.Count, summary.failed);
+  if (activityLog && !summary.dryRun) {
+    await activityLog.record({
+      at: run.scheduledTime,
+      kind: 'snapshot',
+      source: 'create-snapshots',
+      planId: plan.id,
+      region: env.region,
+      created: summary.created,
+      ...boundedFailures(
+        summary.outcomes.flatMap((outcome) =>
+          outcome.status === 'failed' ? [{ resourceId: outcome.resourceId, errorName: outcome.errorName, reason: outcome.reason }] : [],
+        ),
+      ),
+    });
+  }
   logger.info('slot done', { slot: summary.slot, created: summary.created, alreadyDone: summary.alreadyDone, skipped: summary.skipped, failed: summary.failed });
   return summary;
 });

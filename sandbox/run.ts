@@ -3,7 +3,6 @@
  * and runs the real create-snapshots handler for every plan's current slot, as EventBridge Scheduler would,
  * then delivers one schedule again to show that a duplicate creates nothing.
  */
-import { CreateTableCommand } from '@aws-sdk/client-dynamodb';
 import type { Context } from 'aws-lambda';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -16,6 +15,7 @@ import type { CreateSnapshotsSummary } from '../shared/use-cases/create-snapshot
 import { dynamodb, ec2, rds } from './aws-clients.js';
 import { createAuroraCluster, createDbInstance, createInstanceWithVolumes, createVolume } from './estate.js';
 import { startMotoServer } from './moto-server.js';
+import { createStackTables } from './stack-tables.js';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const OUTPUT = join(ROOT, 'sandbox-output');
@@ -80,14 +80,7 @@ async function main(): Promise<void> {
     detail('RDS instance analytics-scratch → no plan (unprotected)');
     await createAuroraCluster(rdsClient, { id: 'ledger', tags: gold });
     detail('Aurora cluster ledger → plan gold');
-    await dynamodb(moto.endpoint, region).send(
-      new CreateTableCommand({
-        TableName: `${STACK}-idempotency`,
-        AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }],
-        KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
-        BillingMode: 'PAY_PER_REQUEST',
-      }),
-    );
+    const tables = await createStackTables(dynamodb(moto.endpoint, region), STACK);
 
     Object.assign(process.env, {
       AWS_ENDPOINT_URL: moto.endpoint,
@@ -96,7 +89,8 @@ async function main(): Promise<void> {
       AWS_SECRET_ACCESS_KEY: 'sandbox',
       STACK_NAME: STACK,
       PLANS_FILE: plansFile,
-      IDEMPOTENCY_TABLE: `${STACK}-idempotency`,
+      IDEMPOTENCY_TABLE: tables.idempotencyTable,
+      ACTIVITY_TABLE: tables.activityTable,
       POWERTOOLS_TRACE_ENABLED: 'false',
       POWERTOOLS_METRICS_DISABLED: 'true',
       POWERTOOLS_LOG_LEVEL: 'SILENT',

@@ -3,6 +3,7 @@ import { RDSClient } from '@aws-sdk/client-rds';
 import { KMSClient } from '@aws-sdk/client-kms';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 
 /**
  * One place that builds SDK clients: adaptive retry with an explicit attempt budget, and an optional
@@ -37,3 +38,6 @@ export const rdsClient = (settings: ClientSettings) => build('rds', RDSClient as
 export const kmsClient = (settings: ClientSettings) => build('kms', KMSClient as ClientClass<KMSClient>, settings);
 export const snsClient = (settings: ClientSettings) => build('sns', SNSClient as ClientClass<SNSClient>, settings);
 export const dynamoDbClient = (settings: ClientSettings) => build('dynamodb', DynamoDBClient as ClientClass<DynamoDBClient>, settings);
+/** Document client over the cached DynamoDB client; undefined attributes are dropped, not rejected. */
+export const documentClient = (settings: ClientSettings) =>
+  DynamoDBDocumentClient.from(dynamoDbClient(settings), { marshallOptions: { removeUndefinedValues: true } });

@@ -6,6 +6,8 @@ export interface RuntimeEnvironment {
   /** Loopback endpoint of a local AWS (sandbox, tests); unset in a real deployment. */
   endpoint?: string;
   idempotencyTable?: string;
+  /** The run log the daily report reads; unset when running outside the stack (CLI). */
+  activityTable?: string;
 }
 
 export class ConfigurationError extends Error {
@@ -22,5 +24,6 @@ export function readEnvironment(env: NodeJS.ProcessEnv = process.env): RuntimeEn
     region: region as string,
     ...(env.AWS_ENDPOINT_URL ? { endpoint: env.AWS_ENDPOINT_URL } : {}),
     ...(env.IDEMPOTENCY_TABLE ? { idempotencyTable: env.IDEMPOTENCY_TABLE } : {}),
+    ...(env.ACTIVITY_TABLE ? { activityTable: env.ACTIVITY_TABLE } : {}),
   };
 }

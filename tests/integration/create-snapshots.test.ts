@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { CreateTableCommand } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { ActivityLog } from '../../shared/aws/activity-log.js';
 import { DescribeSnapshotsCommand, type EC2Client } from '@aws-sdk/client-ec2';
 import {
   DescribeDBClusterSnapshotsCommand,
@@ -16,6 +17,7 @@ import { dynamodb, ec2, rds } from '../../sandbox/aws-clients.js';
 import { createAuroraCluster, createDbInstance, createInstanceWithVolumes, createVolume, tagRecord } from '../../sandbox/estate.js';
 import { lambdaContext, useHandlerEnvironment } from '../support/lambda.js';
 import { startMotoServer, type MotoServer } from '../../sandbox/moto-server.js';
+import { createStackTables } from '../../sandbox/stack-tables.js';
 
 const REGION = 'eu-west-1';
 const STACK = 'backup-orchestrator-test';
@@ -47,6 +49,7 @@ let rdsClient: RDSClient;
 let handler: Handler;
 const estate: Record<string, string> = {};
 let instanceVolumes: string[] = [];
+let activityLog: ActivityLog;
 
 /** The payload EventBridge Scheduler delivers: the deployed schedule's Input with its placeholders filled in. */
 function schedulerEvent(planId: string, scheduledTime: string, attempt = 1): unknown {
@@ -76,14 +79,7 @@ beforeAll(async () => {
   moto = await startMotoServer();
   ec2Client = ec2(moto.endpoint, REGION);
   rdsClient = rds(moto.endpoint, REGION);
-  await dynamodb(moto.endpoint, REGION).send(
-    new CreateTableCommand({
-      TableName: 'idempotency',
-      AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }],
-      KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
-      BillingMode: 'PAY_PER_REQUEST',
-    }),
-  );
+  const tables = await createStackTables(dynamodb(moto.endpoint, REGION), 'test');
   const az = `${REGION}a`;
   estate.web = (await createVolume(ec2Client, { az, sizeGiB: 10, tags: { 'backup:plan': 'gold', Name: 'web-data', team: 'web' } })).volumeId;
   estate.logs = (await createVolume(ec2Client, { az, sizeGiB: 5, tags: { 'backup:plan': 'gold' } })).volumeId;
@@ -98,7 +94,8 @@ beforeAll(async () => {
   await createDbInstance(rdsClient, { id: 'scratch' });
   estate.aurora = (await createAuroraCluster(rdsClient, { id: 'ledger', tags: { 'backup:plan': 'gold' } })).dbClusterIdentifier;
 
-  useHandlerEnvironment({ endpoint: moto.endpoint, region: REGION, plansYaml: PLANS, extra: { IDEMPOTENCY_TABLE: 'idempotency' } });
+  useHandlerEnvironment({ endpoint: moto.endpoint, region: REGION, plansYaml: PLANS, extra: { IDEMPOTENCY_TABLE: tables.idempotencyTable, ACTIVITY_TABLE: tables.activityTable } });
+  activityLog = new ActivityLog(DynamoDBDocumentClient.from(dynamodb(moto.endpoint, REGION)), tables.activityTable);
   ({ handler } = (await import('../../functions/create-snapshots.js')) as unknown as { handler: Handler });
 });
 
@@ -146,6 +143,21 @@ describe('create-snapshots handler against moto', () => {
     expect(byResource['ledger-instance-1']).toMatchObject({ status: 'skipped', reason: 'covered by aurora-cluster ledger of the same plan' });
     expect(byResource.reporting).toMatchObject({ status: 'failed', errorName: 'ResourceNotReady', reason: 'RDS instance is stopped, not available' });
     expect(first).toMatchObject({ planId: 'gold', slot: '2026-11-26T11:00Z', created: 5, failed: 1, alreadyDone: 0 });
+  });
+
+  it('records the run in the activity log for the daily report: what it created and what failed, at the slot time', async () => {
+    const records = await activityLog.list(new Date('2026-11-26T00:00:00Z'), new Date('2026-11-27T00:00:00Z'));
+    const first = records.find((record) => record.at.toISOString() === '2026-11-26T11:00:00.000Z');
+
+    expect(first).toEqual({
+      at: new Date('2026-11-26T11:00:00Z'),
+      kind: 'snapshot',
+      source: 'create-snapshots',
+      planId: 'gold',
+      region: REGION,
+      created: 5,
+      failures: [{ resourceId: 'reporting', errorName: 'ResourceNotReady', reason: 'RDS instance is stopped, not available' }],
+    });
   });
 
   it('creates nothing extra when the same schedule event is delivered three more times, twice concurrently', async () => {
