@@ -3,6 +3,7 @@ import { RDSClient } from '@aws-sdk/client-rds';
 import { KMSClient } from '@aws-sdk/client-kms';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DLMClient } from '@aws-sdk/client-dlm';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 
 /**
@@ -37,6 +38,7 @@ export const ec2Client = (settings: ClientSettings) => build('ec2', EC2Client as
 export const rdsClient = (settings: ClientSettings) => build('rds', RDSClient as ClientClass<RDSClient>, settings);
 export const kmsClient = (settings: ClientSettings) => build('kms', KMSClient as ClientClass<KMSClient>, settings);
 export const snsClient = (settings: ClientSettings) => build('sns', SNSClient as ClientClass<SNSClient>, settings);
+export const dlmClient = (settings: ClientSettings) => build('dlm', DLMClient as ClientClass<DLMClient>, settings);
 export const dynamoDbClient = (settings: ClientSettings) => build('dynamodb', DynamoDBClient as ClientClass<DynamoDBClient>, settings);
 /** Document client over the cached DynamoDB client; undefined attributes are dropped, not rejected. */
 export const documentClient = (settings: ClientSettings) =>

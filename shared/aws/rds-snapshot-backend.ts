@@ -8,6 +8,7 @@ import {
   type RDSClient,
 } from '@aws-sdk/client-rds';
 import type { Plan, ResourceType } from '../domain/plan-schema.js';
+import { planSelects } from '../domain/plan-selection.js';
 import { fromTagList, rdsSnapshotIdentifier, TAG, toTagList, type Tags } from '../domain/recovery-point-tags.js';
 import type { ProtectedResource, SnapshotBackend } from '../use-cases/create-snapshots.js';
 
@@ -16,11 +17,6 @@ const PAGE_SIZE = 100;
 /** The identifier is taken, but not by our snapshot of this resource: never treat that as success. */
 export class SnapshotIdentifierConflictError extends Error {
   override readonly name = 'SnapshotIdentifierConflictError';
-}
-
-function selected(plan: Plan, tags: Tags): boolean {
-  const value = tags[plan.selection.tagKey];
-  return value !== undefined && plan.selection.tagValues.includes(value) && !(TAG.stack in tags);
 }
 
 function isAlreadyExists(error: unknown): boolean {
@@ -43,7 +39,7 @@ export class RdsSnapshotBackend implements SnapshotBackend {
       for await (const page of paginateDescribeDBInstances({ client: this.rds, pageSize: PAGE_SIZE }, {})) {
         for (const instance of page.DBInstances ?? []) {
           const tags = fromTagList(instance.TagList);
-          if (!instance.DBInstanceIdentifier || !selected(plan, tags)) continue;
+          if (!instance.DBInstanceIdentifier || !planSelects(plan, { type: 'rds-instance', tags })) continue;
           const status = instance.DBInstanceStatus ?? 'unknown';
           const notReadyReason = instance.DBClusterIdentifier
             ? `member of DB cluster ${instance.DBClusterIdentifier}: select the cluster as aurora-cluster instead`
@@ -64,7 +60,7 @@ export class RdsSnapshotBackend implements SnapshotBackend {
       for await (const page of paginateDescribeDBClusters({ client: this.rds, pageSize: PAGE_SIZE }, {})) {
         for (const cluster of page.DBClusters ?? []) {
           const tags = fromTagList(cluster.TagList);
-          if (!cluster.DBClusterIdentifier || !selected(plan, tags)) continue;
+          if (!cluster.DBClusterIdentifier || !planSelects(plan, { type: 'aurora-cluster', tags })) continue;
           const status = cluster.Status ?? 'unknown';
           found.push({
             type: 'aurora-cluster',
