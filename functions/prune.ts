@@ -1,0 +1,67 @@
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import type { Context } from 'aws-lambda';
+import { ec2Client, rdsClient } from '../shared/aws/clients.js';
+import { SnapshotCatalog } from '../shared/aws/snapshot-catalog.js';
+import { AwsSnapshotDeleter } from '../shared/aws/snapshot-deleter.js';
+import { AwsSourceInventory } from '../shared/aws/source-inventory.js';
+import { parsePruneRun } from '../shared/domain/prune-run-event.js';
+import { readEnvironment } from '../shared/runtime/environment.js';
+import { lambdaStack } from '../shared/runtime/lambda-stack.js';
+import { createObservability } from '../shared/runtime/observability.js';
+import { loadPlans } from '../shared/runtime/plans.js';
+import {
+  PRUNE_DEFAULTS,
+  pruneEveryRegion,
+  pruneRegionsOf,
+  type PrunePlanReport,
+  type PruneRegionSummary,
+  type PruneRunSummary,
+} from '../shared/use-cases/prune-recovery-points.js';
+
+const observability = createObservability('prune');
+const { logger, metrics } = observability;
+const plans = loadPlans();
+const env = readEnvironment();
+const settingsFor = (region: string) => ({ region, ...(env.endpoint ? { endpoint: env.endpoint } : {}) });
+// Source resources live in the primary Region, whichever Region's copies are pruned.
+const sources = new AwsSourceInventory(ec2Client(settingsFor(plans.primaryRegion)), rdsClient(settingsFor(plans.primaryRegion)));
+
+type PlanTotals = Pick<PrunePlanReport, 'planId' | 'status' | 'policy'> & { resources: number; keep: number; delete: number };
+type CompactRunSummary = Omit<PruneRunSummary, 'regions'> & { regions: Array<Omit<PruneRegionSummary, 'plans'> & { plans: PlanTotals[] }> };
+
+/** A real run returns per-plan totals instead of every point, so the answer stays far below Lambda's 6 MB. */
+function planTotals(plan: PrunePlanReport): PlanTotals {
+  const points = plan.resources.flatMap((resource) => resource.points);
+  const keep = points.filter((point) => point.action === 'keep').length;
+  return { planId: plan.planId, status: plan.status, ...(plan.policy ? { policy: plan.policy } : {}), resources: plan.resources.length, keep, delete: points.length - keep };
+}
+
+export const handler = lambdaStack(observability, async (event: unknown, context: Context): Promise<PruneRunSummary | CompactRunSummary> => {
+  const run = parsePruneRun(event);
+  const summary = await pruneEveryRegion(
+    { config: plans, regions: run.region ? [run.region] : pruneRegionsOf(plans), now: run.scheduledTime, dryRun: run.dryRun, budget: run.budget ?? PRUNE_DEFAULTS.budget },
+    (region) => ({
+      stack: env.stack,
+      catalog: new SnapshotCatalog(ec2Client(settingsFor(region)), rdsClient(settingsFor(region)), region),
+      sources,
+      deleter: new AwsSnapshotDeleter(ec2Client(settingsFor(region)), rdsClient(settingsFor(region)), region),
+      remainingTimeMs: () => context.getRemainingTimeInMillis(),
+      onOutcome: (outcome) => {
+        if (outcome.status === 'failed') logger.error('snapshot not deleted', { ...outcome });
+        else if (outcome.status === 'skipped-in-use') logger.warn('snapshot in use, skipped', { ...outcome });
+      },
+    }),
+  );
+  metrics.addMetric('PointsPruned', MetricUnit.Count, summary.pointsPruned);
+  metrics.addMetric('PruneFailures', MetricUnit.Count, summary.failures);
+  for (const failed of summary.failedRegions) logger.error('Region not pruned', failed);
+  for (const region of summary.regions) {
+    for (const plan of region.plans.filter((candidate) => candidate.status !== 'planned')) {
+      logger.warn('recovery points kept untouched', { region: region.region, ...planTotals(plan) });
+    }
+    const { region: name, role, counts, continuation, remaining, stoppedBecause } = region;
+    logger.info('Region pruned', { region: name, role, counts, continuation, remaining, stoppedBecause });
+  }
+  if (run.dryRun) return summary;
+  return { ...summary, regions: summary.regions.map((region) => ({ ...region, plans: region.plans.map(planTotals) })) };
+});

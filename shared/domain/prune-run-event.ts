@@ -1,0 +1,56 @@
+import { z } from 'zod';
+import { BadInputError } from './errors.js';
+import { isKnownRegion } from './regions.js';
+
+/** Most snapshot deletions one prune run makes in one Region (a safety rail and a bound on API calls). */
+export const MAX_PRUNE_BUDGET = 10_000;
+
+/**
+ * The payload the prune schedule sends (infra/resources/prune-schedule.yml): the scheduler fills
+ * `<aws.scheduler.scheduled-time>` in at delivery, and that time is the run's clock, so a replay or the
+ * sandbox can simulate any moment.
+ */
+const pruneRunSchema = z.strictObject({
+  region: z
+    .string({ error: 'region must be an AWS Region name such as eu-west-1' })
+    .refine(isKnownRegion, { error: (issue) => `unknown Region "${String(issue.input)}" (expected an AWS Region name such as eu-west-1)` })
+    .optional(),
+  scheduledTime: z.iso.datetime({ offset: true, error: 'scheduledTime must be an ISO-8601 timestamp such as 2026-11-26T15:00:00Z' }),
+  dryRun: z.boolean({ error: 'dryRun must be true or false' }).optional(),
+  budget: z
+    .number({ error: 'budget must be a whole number of snapshot deletions' })
+    .int({ error: 'budget must be a whole number of snapshot deletions' })
+    .min(1, { error: 'budget must be at least 1 snapshot deletion' })
+    .max(MAX_PRUNE_BUDGET, { error: `budget must be at most ${MAX_PRUNE_BUDGET} snapshot deletions` })
+    .optional(),
+  executionId: z.string().optional(),
+  attempt: z.union([z.string(), z.number()]).optional(),
+});
+
+export interface PruneRun {
+  /** Only this Region; undefined: the primary Region and every DR Region of the plans. */
+  region?: string;
+  scheduledTime: Date;
+  dryRun: boolean;
+  budget?: number;
+  executionId?: string;
+}
+
+/** Parses the prune payload; anything else is a BadInputError naming each wrong field. */
+export function parsePruneRun(event: unknown): PruneRun {
+  const parsed = pruneRunSchema.safeParse(event);
+  if (!parsed.success) {
+    throw new BadInputError(
+      'prune received a payload that is not a prune run',
+      parsed.error.issues.map((issue) => (issue.code === 'unrecognized_keys' ? `unexpected field(s) ${issue.keys.join(', ')}` : issue.message)),
+    );
+  }
+  const { region, scheduledTime, dryRun, budget, executionId } = parsed.data;
+  return {
+    ...(region ? { region } : {}),
+    scheduledTime: new Date(scheduledTime),
+    dryRun: dryRun ?? false,
+    ...(budget !== undefined ? { budget } : {}),
+    ...(executionId ? { executionId } : {}),
+  };
+}
