@@ -1,6 +1,8 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { Context } from 'aws-lambda';
-import { ec2Client, rdsClient } from '../shared/aws/clients.js';
+import { ActivityLog } from '../shared/aws/activity-log.js';
+import { documentClient, ec2Client, rdsClient } from '../shared/aws/clients.js';
+import { boundedFailures } from '../shared/domain/activity.js';
 import { SnapshotCatalog } from '../shared/aws/snapshot-catalog.js';
 import { AwsSnapshotDeleter } from '../shared/aws/snapshot-deleter.js';
 import { AwsSourceInventory } from '../shared/aws/source-inventory.js';
@@ -25,6 +27,8 @@ const env = readEnvironment();
 const settingsFor = (region: string) => ({ region, ...(env.endpoint ? { endpoint: env.endpoint } : {}) });
 // Source resources live in the primary Region, whichever Region's copies are pruned.
 const sources = new AwsSourceInventory(ec2Client(settingsFor(plans.primaryRegion)), rdsClient(settingsFor(plans.primaryRegion)));
+
+const activityLog = env.activityTable ? new ActivityLog(documentClient(settingsFor(plans.primaryRegion)), env.activityTable) : undefined;
 
 type PlanTotals = Pick<PrunePlanReport, 'planId' | 'status' | 'policy'> & { resources: number; keep: number; delete: number };
 type CompactRunSummary = Omit<PruneRunSummary, 'regions'> & { regions: Array<Omit<PruneRegionSummary, 'plans'> & { plans: PlanTotals[] }> };
@@ -63,5 +67,21 @@ export const handler = lambdaStack(observability, async (event: unknown, context
     logger.info('Region pruned', { region: name, role, counts, continuation, remaining, stoppedBecause });
   }
   if (run.dryRun) return summary;
+  await activityLog?.record({
+    at: run.scheduledTime,
+    kind: 'prune',
+    source: 'prune',
+    pruned: summary.pointsPruned,
+    ...boundedFailures([
+      ...summary.regions.flatMap((region) =>
+        region.outcomes.flatMap((outcome) =>
+          outcome.status === 'failed' || outcome.status === 'skipped-in-use'
+            ? [{ resourceId: outcome.snapshotId, errorName: outcome.errorName ?? outcome.status, reason: outcome.reason ?? outcome.status }]
+            : [],
+        ),
+      ),
+      ...summary.failedRegions.map((failed) => ({ resourceId: failed.region, errorName: failed.errorName, reason: failed.reason })),
+    ]),
+  });
   return { ...summary, regions: summary.regions.map((region) => ({ ...region, plans: region.plans.map(planTotals) })) };
 });

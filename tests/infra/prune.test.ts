@@ -42,6 +42,7 @@ describe('prune in the packaged template', () => {
 
     expect(actions).toEqual(
       [
+        'dynamodb:PutItem',
         'ec2:DeleteSnapshot', 'ec2:DescribeInstances', 'ec2:DescribeSnapshots', 'ec2:DescribeVolumes',
         'logs:CreateLogStream', 'logs:PutLogEvents',
         'rds:DeleteDBClusterSnapshot', 'rds:DeleteDBSnapshot',
