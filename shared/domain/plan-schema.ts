@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { dlmPlanIssues } from './dlm-policy.js';
 import { DURATION_FORMAT_HELP, formatDuration, parseDuration } from './durations.js';
 import { isKnownRegion } from './regions.js';
 import type { RetentionPolicy, RetentionTiers } from './retention-planner.js';
@@ -324,6 +325,10 @@ function semanticIssues(file: RawPlansFile): SchemaIssue[] {
           });
         }
       });
+      // Everything else DLM cannot express (schedules, tiers, Regions, keys, time zones): see dlm-policy.ts.
+      if (plan.selection.resourceTypes.every((type) => DLM_RESOURCE_TYPES.includes(type))) {
+        for (const found of dlmPlanIssues(normalisePlan(plan, file))) issues.push({ path: at(...found.path), message: found.message });
+      }
     }
 
     if (plan.drill) {

@@ -1,5 +1,5 @@
 import type { ResourceType } from './plan-schema.js';
-import { TAG, type Tags } from './recovery-point-tags.js';
+import { DLM_TAG, formatSlot, TAG, type Tags } from './recovery-point-tags.js';
 import type { PointState, RecoveryPoint } from './retention-planner.js';
 
 /** The three kinds of snapshot this stack makes. */
@@ -43,6 +43,60 @@ export interface StoredRecoveryPoint extends RecoveryPoint {
   region: string;
   slot: string;
   snapshots: StoredSnapshot[];
+  /** Set on points Data Lifecycle Manager made (engine: dlm): the policy, when DLM's own tag says it. */
+  dlmPolicyId?: string;
+}
+
+const ISO_INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})$/;
+
+/** True for a snapshot Data Lifecycle Manager took for an engine: dlm plan, or a DLM cross-Region copy of one. */
+export function isDlmSnapshot(snapshot: StoredSnapshot): boolean {
+  return snapshot.tags[DLM_TAG.policyId] !== undefined || snapshot.tags[TAG.engine] === 'dlm';
+}
+
+/**
+ * DLM snapshots carry no slot tag. An instance policy tags each volume snapshot with the instance id and the
+ * run's timestamp (VariableTags), so one run of one instance is one point; a volume policy makes one snapshot
+ * per volume per run, so each snapshot is its own point.
+ */
+function dlmGroupKey(snapshot: StoredSnapshot): string {
+  const instanceId = snapshot.tags[TAG.resourceId];
+  if (!instanceId) return `dlm|${snapshot.region}|${snapshot.id}`;
+  const run = snapshot.tags[TAG.dlmRun] ?? (snapshot.startTime ? formatSlot(snapshot.startTime) : snapshot.id);
+  return `dlm|${snapshot.region}|${snapshot.tags[TAG.plan] ?? ''}|${instanceId}|${run}`;
+}
+
+/**
+ * A DLM point: its resource is the instance-id tag or else the snapshot's volume (for a DR copy of a volume
+ * snapshot EC2 reports an arbitrary volume id, so such copies cannot be tied to their volume); its time is the
+ * earliest start of its snapshots, or the run timestamp when that is a readable instant no later than it.
+ */
+function dlmRecoveryPoint(members: StoredSnapshot[]): StoredRecoveryPoint {
+  const first = members[0] as StoredSnapshot;
+  const instanceId = first.tags[TAG.resourceId];
+  const resourceId = instanceId ?? first.sourceVolumeId ?? first.id;
+  const startTimes = members.flatMap((member) => (member.startTime ? [member.startTime.getTime()] : []));
+  const started = startTimes.length ? Math.min(...startTimes) : undefined;
+  // A DR copy starts after its source; the run timestamp DLM wrote on the source (copied with it) says when the data is from.
+  const runTag = first.tags[TAG.dlmRun] ?? '';
+  const run = ISO_INSTANT.test(runTag) ? Date.parse(runTag) : Number.NaN;
+  const at = started === undefined ? undefined : !Number.isNaN(run) && run <= started ? run : started;
+  const time = new Date(at ?? 0);
+  const slot = at === undefined ? '' : formatSlot(time);
+  const policyId = first.tags[DLM_TAG.policyId];
+  return {
+    id: instanceId && slot ? `${resourceId}@${slot}` : first.id,
+    resourceId,
+    time,
+    state: worstState(members.map((member) => member.state)),
+    tags: first.tags,
+    planId: first.tags[TAG.plan] ?? '',
+    resourceType: (first.tags[TAG.resourceType] as ResourceType | undefined) ?? (instanceId ? 'ec2-instance' : 'ebs-volume'),
+    region: first.region,
+    slot,
+    snapshots: members,
+    ...(policyId ? { dlmPolicyId: policyId } : {}),
+  };
 }
 
 function worstState(states: PointState[]): PointState {
@@ -55,18 +109,24 @@ function worstState(states: PointState[]): PointState {
  * Groups snapshots into recovery points by (Region, plan, resource, slot): an EC2 instance's point is all
  * the volume snapshots of one CreateSnapshots call. A point is completed only when all its snapshots are.
  * Snapshots without our resource and slot tags are returned as single-snapshot points keyed by their id,
- * so the retention planner sees them (and keeps them, as not ours).
+ * so the retention planner sees them (and keeps them, as not ours). Snapshots Data Lifecycle Manager made
+ * for an engine: dlm plan are that plan's points, timed by their start time (see dlmGroupKey).
  */
 export function groupRecoveryPoints(snapshots: readonly StoredSnapshot[]): StoredRecoveryPoint[] {
   const groups = new Map<string, StoredSnapshot[]>();
   for (const snapshot of snapshots) {
     const resourceId = snapshot.tags[TAG.resourceId];
     const slot = snapshot.tags[TAG.slot];
-    const key = resourceId && slot ? `${snapshot.region}|${snapshot.tags[TAG.plan] ?? ''}|${resourceId}|${slot}` : `${snapshot.region}|${snapshot.id}`;
+    const key = isDlmSnapshot(snapshot)
+      ? dlmGroupKey(snapshot)
+      : resourceId && slot
+        ? `${snapshot.region}|${snapshot.tags[TAG.plan] ?? ''}|${resourceId}|${slot}`
+        : `${snapshot.region}|${snapshot.id}`;
     groups.set(key, [...(groups.get(key) ?? []), snapshot]);
   }
   return [...groups.values()].map((members) => {
     const first = members[0] as StoredSnapshot;
+    if (isDlmSnapshot(first)) return dlmRecoveryPoint(members);
     const resourceId = first.tags[TAG.resourceId] ?? first.sourceVolumeId ?? first.id;
     const slot = first.tags[TAG.slot] ?? '';
     const slotTime = slot ? Date.parse(slot) : Number.NaN;

@@ -1107,3 +1107,81 @@ describe('parsePlansFile', () => {
     });
   });
 });
+
+describe('parsePlansFile for engine: dlm plans', () => {
+  /** A plan Data Lifecycle Manager can run; every test changes one thing in it, as text, so line numbers are real. */
+  const DLM_BASE = `version: 1
+primaryRegion: eu-west-1
+plans:
+  - id: bronze
+    engine: dlm
+    selection:
+      resourceTypes: [ec2-instance]
+    schedule:
+      expression: cron(0 */4 * * ? *)
+      timezone: UTC
+    rpo: 8h
+    rto: 4h
+    retention:
+      count: 6
+      tiers:
+        daily: 7
+        weekly: 4
+    copies:
+      - region: eu-central-1
+        kmsKeyId: arn:aws:kms:eu-central-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab
+        retention:
+          maxAge: 30d
+`;
+  const dlmYaml = (...changes: Array<[find: string, replacement: string]>) => changes.reduce((source, [find, replacement]) => change(source, find, replacement), DLM_BASE);
+
+  it('accepts a plan DLM can express: every 4 hours, daily and weekly tiers, one encrypted copy kept by age', () => {
+    // Act
+    const config = parsePlansFile(DLM_BASE, FILE);
+
+    // Assess
+    expect(config.plans[0]).toMatchObject({ id: 'bronze', engine: 'dlm' });
+  });
+
+  it.each<[string, Array<[string, string]>, string, string, string]>([
+    ['an interval DLM does not run', [['cron(0 */4 * * ? *)', 'rate(5 hours)']], 'schedule.expression', 'rate(5 hours)', 'every 1, 2, 3, 4, 6, 8, 12 or 24 hours'],
+    ['a 30-minute interval', [['cron(0 */4 * * ? *)', 'rate(30 minutes)'], ['rpo: 8h', 'rpo: 1h']], 'schedule.expression', 'rate(30 minutes)', 'rate(30 minutes) is none of those'],
+    ['a cron in a zone with daylight saving time', [['timezone: UTC', 'timezone: Europe/Paris']], 'schedule.timezone', 'timezone: Europe/Paris', 'suggest'],
+    ['more schedules than a policy holds', [['        weekly: 4\n', '        weekly: 4\n        monthly: 12\n        yearly: 3\n']], 'retention.tiers', 'tiers:', 'needs 5 Data Lifecycle Manager schedules'],
+    [
+      'more than 3 copy Regions',
+      [['        retention:\n          maxAge: 30d\n', '        retention:\n          maxAge: 30d\n' + ['us-east-1', 'us-west-2', 'ap-south-1'].map((region) => `      - region: ${region}\n        encrypted: false\n        retention: { maxAge: 30d }\n`).join('')]],
+      'copies',
+      'copies:',
+      'at most 3 Regions',
+    ],
+    ['volumes and instances in one plan', [['[ec2-instance]', '[ebs-volume, ec2-instance]']], 'selection.resourceTypes', 'resourceTypes: [ebs-volume, ec2-instance]', 'one resource type'],
+    ['a copy kept by count', [['          maxAge: 30d', '          count: 30']], 'copies[0].retention', '        retention:', 'by age only'],
+    ['a copy key given as an alias', [['arn:aws:kms:eu-central-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab', 'alias/backup-dr']], 'copies[0].kmsKeyId', 'alias/backup-dr', "full ARN"],
+  ])('rejects %s at the field, saying why and suggesting engine: lambda', (_, changes, path, lineText, why) => {
+    // Prepare
+    const source = dlmYaml(...changes);
+
+    // Act
+    const issue = onlyIssue(source);
+
+    // Assess
+    expect(whereOf(issue)).toEqual({ file: FILE, planId: 'bronze', path, line: lineOf(source, lineText) });
+    if (why !== 'suggest') expect(issue.message).toContain(why);
+    expect(issue.message).toContain('Data Lifecycle Manager');
+    expect(issue.message).toContain('engine: lambda');
+  });
+
+  it('suggests writing a daylight-saving zone schedule in UTC', () => {
+    const issue = onlyIssue(dlmYaml(['timezone: UTC', 'timezone: Europe/Paris']));
+
+    expect(issue.message).toContain('Europe/Paris changes its UTC offset (daylight saving time)');
+    expect(issue.message).toContain('timezone: UTC');
+  });
+
+  it('still reports RDS under engine dlm once, without the DLM translation repeating it', () => {
+    const { issues } = rejection(dlmYaml(['[ec2-instance]', '[ec2-instance, rds-instance]']));
+
+    expect(issues.map((issue) => issue.path)).toEqual(['selection.resourceTypes[1]']);
+  });
+});

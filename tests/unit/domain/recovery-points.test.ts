@@ -79,3 +79,82 @@ describe('pointStateOf', () => {
     expect(pointStateOf('ebs', undefined)).toBe('pending');
   });
 });
+
+describe('groupRecoveryPoints with snapshots Data Lifecycle Manager made for an engine: dlm plan', () => {
+  /** Tags a DLM policy written by sync-dlm puts on a snapshot: DLM's own, our TagsToAdd, and (instances) VariableTags. */
+  const dlmTags = (extra: Record<string, string> = {}) => ({
+    'aws:dlm:lifecycle-policy-id': 'policy-0abc',
+    'aws:dlm:lifecycle-schedule-name': 'schedule',
+    [TAG.stack]: 'prod',
+    [TAG.plan]: 'bronze',
+    [TAG.engine]: 'dlm',
+    ...extra,
+  });
+  const instanceRun = (instanceId: string, run: string) => dlmTags({ [TAG.resourceType]: 'ec2-instance', [TAG.resourceId]: instanceId, [TAG.dlmRun]: run });
+
+  it('makes one point of the volume snapshots of one instance in one DLM run, timed by their earliest start', () => {
+    // Act
+    const points = groupRecoveryPoints([
+      snapshot('snap-root', instanceRun('i-1', 'run-a'), { startTime: new Date('2026-11-26T04:00:07Z'), sourceVolumeId: 'vol-root' }),
+      snapshot('snap-data', instanceRun('i-1', 'run-a'), { startTime: new Date('2026-11-26T04:00:05Z'), sourceVolumeId: 'vol-data', state: 'pending' }),
+      snapshot('snap-next', instanceRun('i-1', 'run-b'), { startTime: new Date('2026-11-26T08:00:03Z'), sourceVolumeId: 'vol-root' }),
+      snapshot('snap-other', instanceRun('i-2', 'run-a'), { startTime: new Date('2026-11-26T04:00:09Z'), sourceVolumeId: 'vol-x' }),
+    ]);
+
+    // Assess
+    expect(points.map((point) => [point.id, point.resourceId, point.time.toISOString(), point.state, point.snapshots.map((s) => s.id)])).toEqual([
+      ['i-1@2026-11-26T04:00Z', 'i-1', '2026-11-26T04:00:05.000Z', 'pending', ['snap-root', 'snap-data']],
+      ['i-1@2026-11-26T08:00Z', 'i-1', '2026-11-26T08:00:03.000Z', 'completed', ['snap-next']],
+      ['i-2@2026-11-26T04:00Z', 'i-2', '2026-11-26T04:00:09.000Z', 'completed', ['snap-other']],
+    ]);
+    expect(points[0]).toMatchObject({ planId: 'bronze', resourceType: 'ec2-instance', slot: '2026-11-26T04:00Z', region: 'eu-west-1', dlmPolicyId: 'policy-0abc' });
+  });
+
+  it('makes each volume-policy snapshot a point of its volume', () => {
+    // Act
+    const points = groupRecoveryPoints([
+      snapshot('snap-1', dlmTags({ [TAG.resourceType]: 'ebs-volume' }), { sourceVolumeId: 'vol-1', startTime: new Date('2026-11-26T02:00:11Z') }),
+      snapshot('snap-2', dlmTags({ [TAG.resourceType]: 'ebs-volume' }), { sourceVolumeId: 'vol-2', startTime: new Date('2026-11-26T02:00:12Z') }),
+    ]);
+
+    // Assess
+    expect(points.map((point) => [point.id, point.resourceId, point.resourceType, point.slot, point.planId])).toEqual([
+      ['snap-1', 'vol-1', 'ebs-volume', '2026-11-26T02:00Z', 'bronze'],
+      ['snap-2', 'vol-2', 'ebs-volume', '2026-11-26T02:00Z', 'bronze'],
+    ]);
+  });
+
+  it('recognises a DLM cross-Region copy by the tags it copied, and dates it by the run when the run timestamp is readable', () => {
+    // Prepare: DLM's aws: tags are not user tags, so a copy carries only ours.
+    const copied = (run: string) => ({ [TAG.stack]: 'prod', [TAG.plan]: 'bronze', [TAG.engine]: 'dlm', [TAG.resourceType]: 'ec2-instance', [TAG.resourceId]: 'i-1', [TAG.dlmRun]: run });
+
+    // Act
+    const points = groupRecoveryPoints([
+      snapshot('snap-c1', copied('2026-11-26T04:00:00.000Z'), { region: 'eu-central-1', startTime: new Date('2026-11-26T04:40:00Z') }),
+      snapshot('snap-c2', copied('2026-11-26T04:00:00.000Z'), { region: 'eu-central-1', startTime: new Date('2026-11-26T04:41:00Z') }),
+      snapshot('snap-c3', copied('not-a-time'), { region: 'eu-central-1', startTime: new Date('2026-11-26T08:45:00Z') }),
+    ]);
+
+    // Assess
+    expect(points.map((point) => [point.resourceId, point.time.toISOString(), point.snapshots.length, point.dlmPolicyId])).toEqual([
+      ['i-1', '2026-11-26T04:00:00.000Z', 2, undefined],
+      ['i-1', '2026-11-26T08:45:00.000Z', 1, undefined],
+    ]);
+  });
+
+  it('groups instance snapshots without a run tag by the minute they started', () => {
+    const points = groupRecoveryPoints([
+      snapshot('snap-1', dlmTags({ [TAG.resourceId]: 'i-1' }), { startTime: new Date('2026-11-26T04:00:05Z') }),
+      snapshot('snap-2', dlmTags({ [TAG.resourceId]: 'i-1' }), { startTime: new Date('2026-11-26T04:00:40Z') }),
+    ]);
+
+    expect(points.map((point) => [point.id, point.snapshots.length])).toEqual([['i-1@2026-11-26T04:00Z', 2]]);
+  });
+
+  it('never mistakes a snapshot of a lambda plan for a DLM one', () => {
+    const points = groupRecoveryPoints([snapshot('snap-1', ours('vol-1', '2026-10-01T02:00Z'), { startTime: new Date('2026-11-26T09:00:00Z') })]);
+
+    expect(points[0]).toMatchObject({ id: 'vol-1@2026-10-01T02:00Z', time: new Date('2026-10-01T02:00:00Z') });
+    expect(points[0]?.dlmPolicyId).toBeUndefined();
+  });
+});
