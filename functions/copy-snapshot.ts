@@ -1,0 +1,51 @@
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import type { Context } from 'aws-lambda';
+import { ActivityLog } from '../shared/aws/activity-log.js';
+import { documentClient } from '../shared/aws/clients.js';
+import { copyAdapters } from '../shared/aws/copy-adapters.js';
+import { parseSnapshotCompletion } from '../shared/domain/snapshot-completion-event.js';
+import { copyClaim } from '../shared/runtime/copy-claim.js';
+import { readCopySettings } from '../shared/runtime/copy-settings.js';
+import { readEnvironment } from '../shared/runtime/environment.js';
+import { lambdaStack } from '../shared/runtime/lambda-stack.js';
+import { createObservability } from '../shared/runtime/observability.js';
+import { loadPlans } from '../shared/runtime/plans.js';
+import { copyActivity } from '../shared/use-cases/copy-activity.js';
+import { copyCompletedSnapshots, type CopyOutcome, type CopySnapshotsSummary } from '../shared/use-cases/copy-snapshots.js';
+
+const observability = createObservability('copy-snapshot');
+const { logger, metrics } = observability;
+const plans = loadPlans();
+const env = readEnvironment();
+const settings = readCopySettings();
+const { backend, keys } = copyAdapters(env);
+const claim = copyClaim(env);
+const activityLog = env.activityTable
+  ? new ActivityLog(documentClient({ region: env.region, ...(env.endpoint ? { endpoint: env.endpoint } : {}) }), env.activityTable)
+  : undefined;
+
+function logOutcome(outcome: CopyOutcome): void {
+  if (outcome.status === 'failed') logger.error(`copy ${outcome.status}`, { ...outcome });
+  else logger.info(`copy ${outcome.status}`, { ...outcome });
+}
+
+/** EventBridge delivers one snapshot-completion event (see infra/functions/copy-snapshot.yml for the rules). */
+export const handler = lambdaStack(observability, async (event: unknown, context: Context): Promise<CopySnapshotsSummary> => {
+  const completion = parseSnapshotCompletion(event);
+  claim?.registerLambdaContext(context);
+  logger.appendKeys({ eventId: completion.eventId });
+  const now = new Date();
+  const summary = await copyCompletedSnapshots(
+    { completion, now },
+    { stack: env.stack, plans, backend, keys, settings, ...(claim ? { guard: claim.guard } : {}), onProgress: logOutcome },
+  );
+  for (const ignored of summary.ignored) logger.info('snapshot not copied', ignored);
+  // One error per plan and Region whose key cannot be used, however many snapshots it blocked.
+  for (const problem of summary.problems) logger.error(problem.message, { ...problem });
+  metrics.addMetric('CopiesStarted', MetricUnit.Count, summary.started);
+  metrics.addMetric('CopiesDeferred', MetricUnit.Count, summary.deferred);
+  metrics.addMetric('CopyFailures', MetricUnit.Count, summary.failed);
+  metrics.addMetric('CopyKeyProblems', MetricUnit.Count, summary.problems.length);
+  for (const record of copyActivity({ at: now, source: 'copy-snapshot', outcomes: summary.outcomes, problems: summary.problems })) await activityLog?.record(record);
+  return summary;
+});

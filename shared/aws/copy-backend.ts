@@ -1,0 +1,201 @@
+import {
+  CopySnapshotCommand,
+  CreateTagsCommand,
+  DeleteSnapshotCommand,
+  DescribeSnapshotsCommand,
+  type EC2Client,
+  type Snapshot,
+} from '@aws-sdk/client-ec2';
+import {
+  AddTagsToResourceCommand,
+  CopyDBClusterSnapshotCommand,
+  CopyDBSnapshotCommand,
+  DeleteDBClusterSnapshotCommand,
+  DeleteDBSnapshotCommand,
+  DescribeDBClusterSnapshotsCommand,
+  DescribeDBSnapshotsCommand,
+  type DBClusterSnapshot,
+  type DBSnapshot,
+  type RDSClient,
+} from '@aws-sdk/client-rds';
+import { rdsCopyIdentifier } from '../domain/copies.js';
+import { fromTagList, TAG, toTagList, type Tags } from '../domain/recovery-point-tags.js';
+import { pointStateOf, type StoredSnapshot } from '../domain/recovery-points.js';
+import type { CompletedSnapshotRef } from '../domain/snapshot-completion-event.js';
+import type { CopyBackend, StartCopyRequest, StartedCopy } from '../use-cases/copy-snapshots.js';
+import { SnapshotCatalog } from './snapshot-catalog.js';
+
+/** SDK clients for any Region: copies are requested in the destination, sources are read in the primary. */
+export interface RegionalClients {
+  ec2(region: string): EC2Client;
+  rds(region: string): RDSClient;
+}
+
+/** The copy's RDS identifier is taken, but not by our copy of this source: never treat that as done. */
+export class CopyIdentifierConflictError extends Error {
+  override readonly name = 'CopyIdentifierConflictError';
+}
+
+const errorName = (error: unknown) => (error as { name?: string })?.name ?? '';
+const NOT_FOUND = /^(InvalidSnapshot\.NotFound|DBSnapshotNotFound(Fault)?|DBClusterSnapshotNotFound(Fault)?)$/;
+const ALREADY_EXISTS = /^DB(Cluster)?SnapshotAlreadyExists(Fault)?$/;
+
+function fromEbs(snapshot: Snapshot, region: string): StoredSnapshot {
+  return {
+    kind: 'ebs',
+    id: snapshot.SnapshotId ?? '',
+    region,
+    state: pointStateOf('ebs', snapshot.State),
+    status: snapshot.State ?? 'unknown',
+    ...(snapshot.StartTime ? { startTime: new Date(snapshot.StartTime) } : {}),
+    ...(snapshot.VolumeId ? { sourceVolumeId: snapshot.VolumeId } : {}),
+    ...(snapshot.VolumeSize !== undefined ? { sizeGiB: snapshot.VolumeSize } : {}),
+    ...(snapshot.Encrypted !== undefined ? { encrypted: snapshot.Encrypted } : {}),
+    ...(snapshot.KmsKeyId ? { kmsKeyId: snapshot.KmsKeyId } : {}),
+    tags: fromTagList(snapshot.Tags),
+  };
+}
+
+function fromRdsInstance(snapshot: DBSnapshot, region: string): StoredSnapshot {
+  return {
+    kind: 'rds-instance',
+    id: snapshot.DBSnapshotIdentifier ?? '',
+    ...(snapshot.DBSnapshotArn ? { arn: snapshot.DBSnapshotArn } : {}),
+    region,
+    state: pointStateOf('rds-instance', snapshot.Status),
+    status: snapshot.Status ?? 'unknown',
+    ...(snapshot.SnapshotCreateTime ? { startTime: new Date(snapshot.SnapshotCreateTime) } : {}),
+    ...(snapshot.DBInstanceIdentifier ? { sourceVolumeId: snapshot.DBInstanceIdentifier } : {}),
+    ...(snapshot.AllocatedStorage !== undefined ? { sizeGiB: snapshot.AllocatedStorage } : {}),
+    ...(snapshot.Encrypted !== undefined ? { encrypted: snapshot.Encrypted } : {}),
+    ...(snapshot.KmsKeyId ? { kmsKeyId: snapshot.KmsKeyId } : {}),
+    tags: fromTagList(snapshot.TagList),
+  };
+}
+
+function fromRdsCluster(snapshot: DBClusterSnapshot, region: string): StoredSnapshot {
+  return {
+    kind: 'rds-cluster',
+    id: snapshot.DBClusterSnapshotIdentifier ?? '',
+    ...(snapshot.DBClusterSnapshotArn ? { arn: snapshot.DBClusterSnapshotArn } : {}),
+    region,
+    state: pointStateOf('rds-cluster', snapshot.Status),
+    status: snapshot.Status ?? 'unknown',
+    ...(snapshot.SnapshotCreateTime ? { startTime: new Date(snapshot.SnapshotCreateTime) } : {}),
+    ...(snapshot.DBClusterIdentifier ? { sourceVolumeId: snapshot.DBClusterIdentifier } : {}),
+    ...(snapshot.AllocatedStorage !== undefined ? { sizeGiB: snapshot.AllocatedStorage } : {}),
+    ...(snapshot.StorageEncrypted !== undefined ? { encrypted: snapshot.StorageEncrypted } : {}),
+    ...(snapshot.KmsKeyId ? { kmsKeyId: snapshot.KmsKeyId } : {}),
+    tags: fromTagList(snapshot.TagList),
+  };
+}
+
+/**
+ * EBS CopySnapshot and RDS CopyDBSnapshot / CopyDBClusterSnapshot, each sent by a client in the destination
+ * Region with SourceRegion set, so the SDK presigns the source-Region request; tags go on at creation.
+ */
+export class AwsCopyBackend implements CopyBackend {
+  constructor(private readonly clients: RegionalClients) {}
+
+  listOurs(region: string, stack: string): Promise<StoredSnapshot[]> {
+    return new SnapshotCatalog(this.clients.ec2(region), this.clients.rds(region), region).listOurs({ stack });
+  }
+
+  async describe(region: string, ref: CompletedSnapshotRef): Promise<StoredSnapshot | undefined> {
+    try {
+      if (ref.kind === 'ebs') {
+        const result = await this.clients.ec2(region).send(new DescribeSnapshotsCommand({ SnapshotIds: [ref.id] }));
+        const snapshot = result.Snapshots?.[0];
+        return snapshot ? fromEbs(snapshot, region) : undefined;
+      }
+      if (ref.kind === 'rds-instance') {
+        const result = await this.clients.rds(region).send(new DescribeDBSnapshotsCommand({ DBSnapshotIdentifier: ref.id }));
+        const snapshot = result.DBSnapshots?.[0];
+        return snapshot ? fromRdsInstance(snapshot, region) : undefined;
+      }
+      const result = await this.clients.rds(region).send(new DescribeDBClusterSnapshotsCommand({ DBClusterSnapshotIdentifier: ref.id }));
+      const snapshot = result.DBClusterSnapshots?.[0];
+      return snapshot ? fromRdsCluster(snapshot, region) : undefined;
+    } catch (error) {
+      if (NOT_FOUND.test(errorName(error))) return undefined;
+      throw error;
+    }
+  }
+
+  async startCopy(request: StartCopyRequest): Promise<StartedCopy> {
+    const { source, region, tags } = request;
+    const kms = request.encrypted && request.kmsKeyArn ? { KmsKeyId: request.kmsKeyArn } : {};
+    if (source.kind === 'ebs') {
+      const result = await this.clients.ec2(region).send(
+        new CopySnapshotCommand({
+          SourceRegion: source.region,
+          SourceSnapshotId: source.id,
+          Description: `backup-orchestrator copy of ${source.id} from ${source.region} (plan ${tags[TAG.plan] ?? ''}, slot ${tags[TAG.slot] ?? ''})`,
+          ...(request.encrypted ? { Encrypted: true, ...kms } : {}),
+          TagSpecifications: [{ ResourceType: 'snapshot', Tags: toTagList(tags) }],
+        }),
+      );
+      if (!result.SnapshotId) throw new Error(`CopySnapshot of ${source.id} to ${region} returned no snapshot id`);
+      return { copyId: result.SnapshotId, existed: false };
+    }
+
+    // Cross-Region RDS copies name their source by ARN (and the SDK presigns from SourceRegion).
+    if (!source.arn) throw new Error(`RDS snapshot ${source.id} has no ARN; a cross-Region copy needs it`);
+    const identifier = rdsCopyIdentifier(source.id, request.attempt);
+    const common = { ...kms, SourceRegion: source.region, Tags: toTagList(tags), CopyTags: false };
+    try {
+      if (source.kind === 'rds-cluster') {
+        await this.clients.rds(region).send(
+          new CopyDBClusterSnapshotCommand({ SourceDBClusterSnapshotIdentifier: source.arn, TargetDBClusterSnapshotIdentifier: identifier, ...common }),
+        );
+      } else {
+        const optionGroup = await this.optionGroupFor(source);
+        await this.clients.rds(region).send(
+          new CopyDBSnapshotCommand({
+            SourceDBSnapshotIdentifier: source.arn,
+            TargetDBSnapshotIdentifier: identifier,
+            ...common,
+            ...(optionGroup ? { OptionGroupName: optionGroup } : {}),
+          }),
+        );
+      }
+      return { copyId: identifier, existed: false };
+    } catch (error) {
+      if (!ALREADY_EXISTS.test(errorName(error))) throw error;
+      await this.confirmOurCopy(region, source, identifier, tags);
+      return { copyId: identifier, existed: true };
+    }
+  }
+
+  async deleteCopy(copy: StoredSnapshot): Promise<void> {
+    if (copy.kind === 'ebs') await this.clients.ec2(copy.region).send(new DeleteSnapshotCommand({ SnapshotId: copy.id }));
+    else if (copy.kind === 'rds-instance') await this.clients.rds(copy.region).send(new DeleteDBSnapshotCommand({ DBSnapshotIdentifier: copy.id }));
+    else await this.clients.rds(copy.region).send(new DeleteDBClusterSnapshotCommand({ DBClusterSnapshotIdentifier: copy.id }));
+  }
+
+  async tagCopy(copy: StoredSnapshot, tags: Tags): Promise<void> {
+    if (copy.kind === 'ebs') {
+      await this.clients.ec2(copy.region).send(new CreateTagsCommand({ Resources: [copy.id], Tags: toTagList(tags) }));
+      return;
+    }
+    if (!copy.arn) throw new Error(`RDS snapshot ${copy.id} has no ARN to tag`);
+    await this.clients.rds(copy.region).send(new AddTagsToResourceCommand({ ResourceName: copy.arn, Tags: toTagList(tags) }));
+  }
+
+  /**
+   * A snapshot of an instance with a non-default option group (e.g. Oracle or SQL Server TDE) needs an
+   * option group in the destination: the one of the same name, which the DR Region is expected to hold.
+   */
+  private async optionGroupFor(source: StoredSnapshot): Promise<string | undefined> {
+    const result = await this.clients.rds(source.region).send(new DescribeDBSnapshotsCommand({ DBSnapshotIdentifier: source.id }));
+    const name = result.DBSnapshots?.[0]?.OptionGroupName;
+    return name && !name.startsWith('default:') ? name : undefined;
+  }
+
+  private async confirmOurCopy(region: string, source: StoredSnapshot, identifier: string, tags: Tags): Promise<void> {
+    const existing = await this.describe(region, { kind: source.kind, id: identifier });
+    if (!existing || existing.tags[TAG.stack] !== tags[TAG.stack] || existing.tags[TAG.sourceSnapshotId] !== source.id) {
+      throw new CopyIdentifierConflictError(`snapshot identifier ${identifier} is already taken in ${region}, but not by this stack's copy of ${source.id}`);
+    }
+  }
+}

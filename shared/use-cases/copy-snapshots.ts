@@ -1,0 +1,365 @@
+import {
+  copyAttemptOf,
+  copyServiceOf,
+  copyTags,
+  isCopy,
+  isCopyLimitError,
+  keyProblem,
+  type CopyService,
+  type CopySettings,
+  type KeyDescription,
+} from '../domain/copies.js';
+import { classifyFailure } from '../domain/failure-classification.js';
+import type { CopyRule, Plan, PlansConfig } from '../domain/plan-schema.js';
+import { TAG, type Tags } from '../domain/recovery-point-tags.js';
+import type { SnapshotKind, StoredSnapshot } from '../domain/recovery-points.js';
+import type { PointState } from '../domain/retention-planner.js';
+import type { CompletedSnapshotRef, SnapshotCompletion } from '../domain/snapshot-completion-event.js';
+
+export interface StartCopyRequest {
+  source: StoredSnapshot;
+  /** Destination Region: the copy is requested there, from the source's Region. */
+  region: string;
+  encrypted: boolean;
+  /** Key ARN in the destination, as the preflight resolved it (aliases pinned to the key they name now). */
+  kmsKeyArn?: string;
+  tags: Tags;
+  attempt: number;
+}
+
+export interface StartedCopy {
+  copyId: string;
+  /** True when our copy was already there (an RDS copy's deterministic identifier was taken by it). */
+  existed: boolean;
+}
+
+/** What the EC2/RDS adapters offer the copy use cases, in any Region. */
+export interface CopyBackend {
+  /** Every snapshot of this stack in a Region (sources in the primary, copies in a DR Region): one listing. */
+  listOurs(region: string, stack: string): Promise<StoredSnapshot[]>;
+  /** One snapshot with its tags, or undefined when it does not exist (any more). */
+  describe(region: string, ref: CompletedSnapshotRef): Promise<StoredSnapshot | undefined>;
+  startCopy(request: StartCopyRequest): Promise<StartedCopy>;
+  deleteCopy(copy: StoredSnapshot): Promise<void>;
+  tagCopy(copy: StoredSnapshot, tags: Tags): Promise<void>;
+}
+
+export interface KeyInspector {
+  describeKey(region: string, keyId: string): Promise<KeyDescription>;
+}
+
+export interface CopyDeps {
+  stack: string;
+  plans: PlansConfig;
+  backend: CopyBackend;
+  keys: KeyInspector;
+  settings: CopySettings;
+  /** Wraps each EBS copy so that concurrent duplicates cannot both start one (e.g. a DynamoDB claim). */
+  guard?: <T>(key: string, start: () => Promise<T>) => Promise<T>;
+  onProgress?: (outcome: CopyOutcome) => void;
+}
+
+interface OutcomeBase {
+  planId: string;
+  sourceId: string;
+  kind: SnapshotKind;
+  region: string;
+}
+
+export type CopyOutcome =
+  | (OutcomeBase & { status: 'started'; copyId: string; attempt: number; replaces?: string[]; notDeleted?: string[] })
+  | (OutcomeBase & { status: 'already-copied'; copyId: string; state: PointState })
+  | (OutcomeBase & { status: 'deferred'; reason: string })
+  | (OutcomeBase & { status: 'blocked'; reason: string })
+  | (OutcomeBase & { status: 'failed'; errorName: string; reason: string })
+  | (OutcomeBase & { status: 'skipped'; reason: string });
+
+/** A destination key that cannot be used: reported once per plan and Region, whatever the number of snapshots. */
+export interface CopyProblem {
+  planId: string;
+  region: string;
+  kmsKeyId: string;
+  message: string;
+}
+
+const SERVICE_NAME: Record<CopyService, string> = { ebs: 'EBS', rds: 'RDS' };
+
+/** Our copies already in one destination Region, and how many of them are still in flight per service. */
+export class Destination {
+  private readonly inFlight: Record<CopyService, number> = { ebs: 0, rds: 0 };
+  private readonly fullBecause = new Map<CopyService, string>();
+
+  constructor(
+    readonly region: string,
+    readonly copies: StoredSnapshot[],
+    private readonly limit: number,
+  ) {
+    for (const copy of copies) if (copy.state === 'pending') this.inFlight[copyServiceOf(copy.kind)] += 1;
+  }
+
+  copiesOf(source: Pick<StoredSnapshot, 'id' | 'region'>): StoredSnapshot[] {
+    return this.copies.filter((copy) => copy.tags[TAG.sourceSnapshotId] === source.id && copy.tags[TAG.sourceRegion] === source.region);
+  }
+
+  /** Why no copy of this service may start now; undefined when one may. */
+  noRoom(service: CopyService): string | undefined {
+    const full = this.fullBecause.get(service);
+    if (full) return full;
+    if (this.inFlight[service] >= this.limit) {
+      return `${this.inFlight[service]} ${SERVICE_NAME[service]} copies of ours already in flight to ${this.region} (limit ${this.limit}); the reconciler starts it later`;
+    }
+    return undefined;
+  }
+
+  reserve(service: CopyService): void {
+    this.inFlight[service] += 1;
+  }
+
+  markFull(service: CopyService, reason: string): void {
+    this.fullBecause.set(service, reason);
+  }
+}
+
+/**
+ * State of one run (one event, or one reconcile): one listing per destination, one key check per plan and
+ * Region, in-flight counts that grow as copies start. Both copy use cases start copies through it.
+ */
+export class CopyRun {
+  readonly outcomes: CopyOutcome[] = [];
+  readonly problems: CopyProblem[] = [];
+  private readonly destinations = new Map<string, Promise<Destination>>();
+  private readonly keyDescriptions = new Map<string, Promise<KeyDescription>>();
+  private readonly keyChecks = new Map<string, Promise<{ kmsKeyArn?: string } | { problem: string }>>();
+
+  constructor(
+    private readonly deps: CopyDeps,
+    readonly now: Date,
+    readonly dryRun: boolean,
+  ) {}
+
+  record<T extends CopyOutcome>(outcome: T): T {
+    this.outcomes.push(outcome);
+    this.deps.onProgress?.(outcome);
+    return outcome;
+  }
+
+  destination(region: string): Promise<Destination> {
+    let destination = this.destinations.get(region);
+    if (!destination) {
+      destination = this.deps.backend
+        .listOurs(region, this.deps.stack)
+        .then((snapshots) => new Destination(region, snapshots.filter(isCopy), this.deps.settings.inFlightLimit));
+      this.destinations.set(region, destination);
+    }
+    return destination;
+  }
+
+  /** KMS preflight, once per plan and Region in a run, before the first copy there. */
+  private checkKey(plan: Plan, rule: CopyRule): Promise<{ kmsKeyArn?: string } | { problem: string }> {
+    if (!rule.encrypted || !rule.kmsKeyId) return Promise.resolve({});
+    const keyId = rule.kmsKeyId;
+    const checkKey = `${plan.id}|${rule.region}`;
+    let check = this.keyChecks.get(checkKey);
+    if (!check) {
+      const describeKey = `${rule.region}|${keyId}`;
+      let description = this.keyDescriptions.get(describeKey);
+      if (!description) {
+        description = this.deps.keys.describeKey(rule.region, keyId);
+        this.keyDescriptions.set(describeKey, description);
+      }
+      check = description.then((key) => {
+        const problem = keyProblem(plan.id, rule, key);
+        if (problem) {
+          this.problems.push({ planId: plan.id, region: rule.region, kmsKeyId: keyId, message: problem });
+          return { problem };
+        }
+        return key.found ? { kmsKeyArn: key.arn } : {};
+      });
+      this.keyChecks.set(checkKey, check);
+    }
+    return check;
+  }
+
+  /**
+   * Starts one copy of `source` into the rule's Region, within the in-flight limit; `replaces` are errored
+   * copies of the same source, deleted once the new attempt has started. Whatever AWS answers to the copy
+   * (its own limit errors included, left for the reconciler) is an outcome; only a destination that cannot
+   * be listed at all throws.
+   */
+  async copy(source: StoredSnapshot, plan: Plan, rule: CopyRule, attempt: number, replaces: StoredSnapshot[] = []): Promise<CopyOutcome> {
+    const base: OutcomeBase = { planId: plan.id, sourceId: source.id, kind: source.kind, region: rule.region };
+    const key = await this.checkKey(plan, rule);
+    if ('problem' in key) return this.record({ ...base, status: 'blocked', reason: `KMS key problem for plan ${plan.id} in ${rule.region}` });
+    if (source.kind !== 'ebs' && source.encrypted && !rule.encrypted) {
+      return this.record({
+        ...base,
+        status: 'failed',
+        errorName: 'EncryptedSourceNeedsKey',
+        reason: `the RDS snapshot is encrypted, and RDS copies it to another Region only with a key there: give the copy rule for ${rule.region} a kmsKeyId`,
+      });
+    }
+    if (source.kind === 'rds-cluster' && source.encrypted === false && rule.encrypted) {
+      return this.record({
+        ...base,
+        status: 'failed',
+        errorName: 'UnencryptedClusterSnapshot',
+        reason: `Aurora cannot encrypt an unencrypted cluster snapshot while copying it: encrypt the cluster, or set encrypted: false on the copy rule for ${rule.region}`,
+      });
+    }
+    const destination = await this.destination(rule.region);
+    const service = copyServiceOf(source.kind);
+    const noRoom = destination.noRoom(service);
+    if (noRoom) return this.record({ ...base, status: 'deferred', reason: noRoom });
+    if (this.dryRun) {
+      destination.reserve(service);
+      const what = replaces.length ? `would replace errored copy ${replaces.map((copy) => copy.id).join(', ')} with attempt ${attempt}` : 'would start a copy';
+      return this.record({ ...base, status: 'skipped', reason: `dry run: ${what}` });
+    }
+
+    const tags = copyTags({ source, attempt, startedAt: this.now });
+    let started: StartedCopy;
+    let ran = false;
+    try {
+      const start = () => {
+        ran = true;
+        return this.deps.backend.startCopy({
+          source,
+          region: rule.region,
+          encrypted: rule.encrypted,
+          ...(key.kmsKeyArn ? { kmsKeyArn: key.kmsKeyArn } : {}),
+          tags,
+          attempt,
+        });
+      };
+      // RDS copies have deterministic identifiers; EBS copies need the claim to close the concurrent window.
+      const claim = `${rule.region}#${source.region}#${source.id}#${attempt}`;
+      started = source.kind === 'ebs' && this.deps.guard ? await this.deps.guard(claim, start) : await start();
+    } catch (error) {
+      const failure = classifyFailure(error);
+      if (isCopyLimitError(failure.name)) {
+        const reason = `AWS refused more copies to ${rule.region} (${failure.name}: ${failure.message}); the reconciler starts it later`;
+        destination.markFull(service, reason);
+        return this.record({ ...base, status: 'deferred', reason });
+      }
+      if (failure.kind === 'in-progress-elsewhere') return this.record({ ...base, status: 'skipped', reason: 'another invocation is starting this copy right now' });
+      if (failure.kind === 'transient' || failure.kind === 'per-volume-rate') {
+        return this.record({ ...base, status: 'deferred', reason: `${failure.name}: ${failure.message}; the reconciler retries` });
+      }
+      return this.record({ ...base, status: 'failed', errorName: failure.name, reason: failure.message });
+    }
+
+    if (started.existed || !ran) return this.record({ ...base, status: 'already-copied', copyId: started.copyId, state: 'pending' });
+    destination.reserve(service);
+    destination.copies.push({ kind: source.kind, id: started.copyId, region: rule.region, state: 'pending', status: 'pending', tags });
+    // Deleted only once the new attempt runs, so a failed start never loses the attempt count.
+    const notDeleted: string[] = [];
+    for (const errored of replaces) {
+      if (errored.tags[TAG.stack] !== this.deps.stack || !isCopy(errored)) continue;
+      await this.deps.backend.deleteCopy(errored).catch(() => notDeleted.push(errored.id));
+    }
+    return this.record({
+      ...base,
+      status: 'started',
+      copyId: started.copyId,
+      attempt,
+      ...(replaces.length ? { replaces: replaces.map((copy) => copy.id) } : {}),
+      ...(notDeleted.length ? { notDeleted } : {}),
+    });
+  }
+}
+
+export interface CopySnapshotsSummary {
+  eventId: string;
+  region: string;
+  dryRun: boolean;
+  started: number;
+  alreadyCopied: number;
+  deferred: number;
+  blocked: number;
+  failed: number;
+  skipped: number;
+  /** Snapshots named by the event that are not ours to copy, each with the reason. */
+  ignored: Array<{ id: string; reason: string }>;
+  problems: CopyProblem[];
+  outcomes: CopyOutcome[];
+}
+
+/** The best copy of a source in a Region: completed before pending before errored. */
+export function bestCopy(copies: readonly StoredSnapshot[]): StoredSnapshot | undefined {
+  const rank: Record<PointState, number> = { completed: 0, pending: 1, error: 2 };
+  return [...copies].sort((a, b) => rank[a.state] - rank[b.state] || copyAttemptOf(b) - copyAttemptOf(a))[0];
+}
+
+function ownershipProblem(snapshot: StoredSnapshot, stack: string, config: PlansConfig): string | undefined {
+  const owner = snapshot.tags[TAG.stack];
+  if (owner === undefined) return `not made by backup-orchestrator (no ${TAG.stack} tag)`;
+  if (owner !== stack) return `belongs to stack ${owner}, not ${stack}`;
+  if (isCopy(snapshot)) return 'is itself a DR copy';
+  const planId = snapshot.tags[TAG.plan];
+  const plan = config.plans.find((candidate) => candidate.id === planId);
+  if (!plan) return `its plan "${planId ?? ''}" is not in the backup plans`;
+  if (!plan.copies.length) return `plan ${plan.id} has no copy rules`;
+  if (plan.engine === 'dlm') return `plan ${plan.id} runs on Data Lifecycle Manager, whose policy makes its cross-Region copies`;
+  return undefined;
+}
+
+/**
+ * Copies the snapshots a completion event names into every DR Region of their plan. Re-checks ownership
+ * by tag first (foreign snapshots are ignored with the reason), never starts a second copy of a source in
+ * a Region, and leaves what it cannot start now (limits, pending sources) to the reconciler.
+ */
+export async function copyCompletedSnapshots(
+  request: { completion: SnapshotCompletion; now: Date; dryRun?: boolean },
+  deps: CopyDeps,
+): Promise<CopySnapshotsSummary> {
+  const { completion } = request;
+  const run = new CopyRun(deps, request.now, Boolean(request.dryRun));
+  const ignored = [...completion.ignored];
+
+  for (const ref of completion.completed) {
+    if (completion.region !== deps.plans.primaryRegion) {
+      ignored.push({ id: ref.id, reason: `snapshot is in ${completion.region}, not the primary Region ${deps.plans.primaryRegion}` });
+      continue;
+    }
+    const source = await deps.backend.describe(completion.region, ref);
+    if (!source) {
+      ignored.push({ id: ref.id, reason: 'snapshot no longer exists' });
+      continue;
+    }
+    const problem = ownershipProblem(source, deps.stack, deps.plans);
+    if (problem) {
+      ignored.push({ id: ref.id, reason: problem });
+      continue;
+    }
+    const plan = deps.plans.plans.find((candidate) => candidate.id === source.tags[TAG.plan]) as Plan;
+    for (const rule of plan.copies) {
+      const base: OutcomeBase = { planId: plan.id, sourceId: source.id, kind: source.kind, region: rule.region };
+      if (source.state !== 'completed') {
+        run.record({ ...base, status: 'deferred', reason: `source is ${source.status}, not completed yet; the reconciler copies it once it is` });
+        continue;
+      }
+      const existing = bestCopy((await run.destination(rule.region)).copiesOf(source));
+      if (existing) {
+        run.record({ ...base, status: 'already-copied', copyId: existing.id, state: existing.state });
+        continue;
+      }
+      await run.copy(source, plan, rule, 1);
+    }
+  }
+
+  const count = (status: CopyOutcome['status']) => run.outcomes.filter((outcome) => outcome.status === status).length;
+  return {
+    eventId: completion.eventId,
+    region: completion.region,
+    dryRun: run.dryRun,
+    started: count('started'),
+    alreadyCopied: count('already-copied'),
+    deferred: count('deferred'),
+    blocked: count('blocked'),
+    failed: count('failed'),
+    skipped: count('skipped'),
+    ignored,
+    problems: run.problems,
+    outcomes: run.outcomes,
+  };
+}

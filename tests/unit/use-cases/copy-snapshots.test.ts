@@ -1,0 +1,284 @@
+import { describe, expect, it } from '@jest/globals';
+import { COPY_SETTINGS_DEFAULTS } from '../../../shared/domain/copies.js';
+import { TAG } from '../../../shared/domain/recovery-point-tags.js';
+import type { StoredSnapshot } from '../../../shared/domain/recovery-points.js';
+import type { SnapshotCompletion } from '../../../shared/domain/snapshot-completion-event.js';
+import { copyCompletedSnapshots, type CopyDeps } from '../../../shared/use-cases/copy-snapshots.js';
+import { awsError, copyPlans, FakeCopyBackend, FakeKeys, PRIMARY, sourceSnapshot, STACK } from '../../support/copy-fakes.js';
+
+const NOW = new Date('2026-11-26T11:05:00Z');
+const GOLD_KEY = 'arn:aws:kms:eu-central-1:123456789012:key/11111111-2222-3333-4444-555555555555';
+
+function completionOf(...snapshots: StoredSnapshot[]): SnapshotCompletion {
+  return { eventId: 'event-1', region: PRIMARY, time: NOW, completed: snapshots.map(({ kind, id }) => ({ kind, id })), ignored: [] };
+}
+
+function deps(backend: FakeCopyBackend, overrides: Partial<CopyDeps> = {}): CopyDeps & { keys: FakeKeys } {
+  return { stack: STACK, plans: copyPlans(), backend, keys: new FakeKeys(), settings: COPY_SETTINGS_DEFAULTS, ...overrides } as CopyDeps & { keys: FakeKeys };
+}
+
+/** `count` copies of ours already in flight to `region`, of other sources. */
+function pendingCopies(region: string, count: number, kind: StoredSnapshot['kind'] = 'ebs'): StoredSnapshot[] {
+  return Array.from({ length: count }, (_, index) => ({
+    kind,
+    id: `snap-inflight${index}`,
+    region,
+    state: 'pending' as const,
+    status: 'pending',
+    tags: { [TAG.stack]: STACK, [TAG.plan]: 'gold', [TAG.sourceSnapshotId]: `snap-other${index}`, [TAG.sourceRegion]: PRIMARY },
+  }));
+}
+
+describe('copyCompletedSnapshots', () => {
+  it('copies a completed snapshot of ours into every DR Region of its plan, encrypted with the key the preflight resolved, and tagged', async () => {
+    const source = sourceSnapshot({ resourceId: 'vol-web' });
+    const backend = new FakeCopyBackend().add(source);
+
+    const summary = await copyCompletedSnapshots({ completion: completionOf(source), now: NOW }, deps(backend));
+
+    expect(summary).toMatchObject({ started: 2, alreadyCopied: 0, deferred: 0, failed: 0, ignored: [], problems: [] });
+    const [central, virginia] = [backend.starts.find((start) => start.region === 'eu-central-1'), backend.starts.find((start) => start.region === 'us-east-1')];
+    expect(central).toMatchObject({ encrypted: true, kmsKeyArn: GOLD_KEY, attempt: 1 });
+    expect(virginia).toMatchObject({ encrypted: false, attempt: 1 });
+    expect(virginia?.kmsKeyArn).toBeUndefined();
+    expect(backend.copiesOf('eu-central-1', source.id)[0]?.tags).toEqual({
+      Name: 'web-data',
+      [TAG.stack]: STACK,
+      [TAG.plan]: 'gold',
+      [TAG.resourceId]: 'vol-web',
+      [TAG.resourceType]: 'ebs-volume',
+      [TAG.slot]: '2026-11-26T11:00Z',
+      [TAG.sourceSnapshotId]: source.id,
+      [TAG.sourceRegion]: PRIMARY,
+      [TAG.sourceTime]: '2026-11-26T11:00Z',
+      [TAG.copyAttempt]: '1',
+      [TAG.copyStartedAt]: '2026-11-26T11:05:00Z',
+    });
+  });
+
+  it('ignores, with the reason, every snapshot that is not ours to copy, and copies nothing', async () => {
+    const foreign = sourceSnapshot({});
+    delete foreign.tags[TAG.stack];
+    const otherStack = sourceSnapshot({ tags: { [TAG.stack]: 'backup-orchestrator-staging' } });
+    const unknownPlan = sourceSnapshot({ planId: 'platinum' });
+    const noCopies = sourceSnapshot({ planId: 'bronze' });
+    const aCopy = sourceSnapshot({ tags: { [TAG.sourceSnapshotId]: 'snap-elsewhere' } });
+    const byDlm = sourceSnapshot({ planId: 'tin' });
+    const backend = new FakeCopyBackend().add(foreign, otherStack, unknownPlan, noCopies, aCopy, byDlm);
+    const gone = sourceSnapshot({ id: 'snap-0000000000000dead' });
+
+    const summary = await copyCompletedSnapshots({ completion: completionOf(foreign, otherStack, unknownPlan, noCopies, aCopy, byDlm, gone), now: NOW }, deps(backend));
+
+    expect(summary.ignored).toEqual([
+      { id: foreign.id, reason: `not made by backup-orchestrator (no ${TAG.stack} tag)` },
+      { id: otherStack.id, reason: `belongs to stack backup-orchestrator-staging, not ${STACK}` },
+      { id: unknownPlan.id, reason: 'its plan "platinum" is not in the backup plans' },
+      { id: noCopies.id, reason: 'plan bronze has no copy rules' },
+      { id: aCopy.id, reason: 'is itself a DR copy' },
+      { id: byDlm.id, reason: 'plan tin runs on Data Lifecycle Manager, whose policy makes its cross-Region copies' },
+      { id: gone.id, reason: 'snapshot no longer exists' },
+    ]);
+    expect(backend.starts).toHaveLength(0);
+  });
+
+  it('ignores a completion reported in another Region than the primary one', async () => {
+    const source = sourceSnapshot({});
+    const backend = new FakeCopyBackend().add(source);
+
+    const summary = await copyCompletedSnapshots({ completion: { ...completionOf(source), region: 'eu-central-1' }, now: NOW }, deps(backend));
+
+    expect(summary.ignored).toEqual([{ id: source.id, reason: `snapshot is in eu-central-1, not the primary Region ${PRIMARY}` }]);
+    expect(backend.starts).toHaveLength(0);
+  });
+
+  it('never starts a second copy when the same event is delivered again', async () => {
+    const source = sourceSnapshot({ kind: 'rds-instance' });
+    const backend = new FakeCopyBackend().add(source);
+    const settings = deps(backend);
+
+    const first = await copyCompletedSnapshots({ completion: completionOf(source), now: NOW }, settings);
+    const second = await copyCompletedSnapshots({ completion: completionOf(source), now: NOW }, settings);
+
+    expect(first.started).toBe(2);
+    expect(second).toMatchObject({ started: 0, alreadyCopied: 2 });
+    expect(backend.starts).toHaveLength(2);
+    expect(backend.copiesOf('eu-central-1', source.id).map((copy) => copy.id)).toEqual([source.id]);
+  });
+
+  it('reports a copy another invocation is starting as already copied, and one it is starting right now as skipped', async () => {
+    const source = sourceSnapshot({});
+    const backend = new FakeCopyBackend().add(source);
+    const stored = { copyId: 'snap-startedelsewhere1', existed: false };
+    const answers = [stored, awsError('IdempotencyAlreadyInProgressError')];
+    const guard = async <T>(): Promise<T> => {
+      const answer = answers.shift();
+      if (answer instanceof Error) throw answer;
+      return answer as T;
+    };
+
+    const summary = await copyCompletedSnapshots({ completion: completionOf(source), now: NOW }, deps(backend, { guard }));
+
+    expect(summary.outcomes.map((outcome) => [outcome.region, outcome.status])).toEqual([
+      ['eu-central-1', 'already-copied'],
+      ['us-east-1', 'skipped'],
+    ]);
+    expect(backend.starts).toHaveLength(0);
+  });
+
+  it('starts nothing in a Region that already has 20 EBS copies of ours in flight, and leaves the snapshots for the reconciler', async () => {
+    const sources = [sourceSnapshot({}), sourceSnapshot({}), sourceSnapshot({})];
+    const backend = new FakeCopyBackend().add(...sources, ...pendingCopies('eu-central-1', 20));
+
+    const summary = await copyCompletedSnapshots({ completion: completionOf(...sources), now: NOW }, deps(backend));
+
+    const central = summary.outcomes.filter((outcome) => outcome.region === 'eu-central-1');
+    expect(central.map((outcome) => outcome.status)).toEqual(['deferred', 'deferred', 'deferred']);
+    expect(central[0]).toMatchObject({ reason: '20 EBS copies of ours already in flight to eu-central-1 (limit 20); the reconciler starts it later' });
+    expect(backend.starts.filter((start) => start.region === 'eu-central-1')).toHaveLength(0);
+    expect(backend.starts.filter((start) => start.region === 'us-east-1')).toHaveLength(3);
+  });
+
+  it('counts EBS and RDS copies in flight separately', async () => {
+    const database = sourceSnapshot({ kind: 'rds-instance' });
+    const backend = new FakeCopyBackend().add(database, ...pendingCopies('eu-central-1', 20, 'ebs'));
+
+    const summary = await copyCompletedSnapshots({ completion: completionOf(database), now: NOW }, deps(backend));
+
+    expect(summary.outcomes.find((outcome) => outcome.region === 'eu-central-1')).toMatchObject({ status: 'started' });
+  });
+
+  it('fills the remaining room under a configured limit and defers the rest', async () => {
+    const sources = Array.from({ length: 5 }, () => sourceSnapshot({}));
+    const backend = new FakeCopyBackend().add(...sources, ...pendingCopies('eu-central-1', 2));
+
+    const summary = await copyCompletedSnapshots(
+      { completion: completionOf(...sources), now: NOW },
+      deps(backend, { settings: { ...COPY_SETTINGS_DEFAULTS, inFlightLimit: 4 } }),
+    );
+
+    expect(summary.outcomes.filter((outcome) => outcome.region === 'eu-central-1').map((outcome) => outcome.status)).toEqual([
+      'started', 'started', 'deferred', 'deferred', 'deferred',
+    ]);
+  });
+
+  it('treats ResourceLimitExceeded as "wait": defers the snapshot and tries no more EBS copies to that Region in the run', async () => {
+    const sources = [sourceSnapshot({}), sourceSnapshot({}), sourceSnapshot({})];
+    const database = sourceSnapshot({ kind: 'rds-instance' });
+    const backend = new FakeCopyBackend().add(...sources, database);
+    // Outcomes go source by source, Region by Region: the first call is the first source to eu-central-1.
+    backend.startFailures.push(awsError('ResourceLimitExceeded'));
+
+    const summary = await copyCompletedSnapshots({ completion: completionOf(...sources, database), now: NOW }, deps(backend));
+
+    const central = summary.outcomes.filter((outcome) => outcome.region === 'eu-central-1');
+    expect(central.map((outcome) => [outcome.kind, outcome.status])).toEqual([
+      ['ebs', 'deferred'], ['ebs', 'deferred'], ['ebs', 'deferred'], ['rds-instance', 'started'],
+    ]);
+    expect(central[0]).toMatchObject({ reason: expect.stringContaining('AWS refused more copies to eu-central-1 (ResourceLimitExceeded') });
+    expect(backend.starts.filter((start) => start.region === 'eu-central-1' && start.source.kind === 'ebs')).toHaveLength(1);
+    expect(summary.failed).toBe(0);
+  });
+
+  it('treats SnapshotQuotaExceeded from RDS as "wait" too', async () => {
+    const database = sourceSnapshot({ kind: 'rds-cluster' });
+    const backend = new FakeCopyBackend().add(database);
+    backend.startFailures.push(awsError('SnapshotQuotaExceededFault'));
+
+    const summary = await copyCompletedSnapshots({ completion: completionOf(database), now: NOW }, deps(backend));
+
+    expect(summary.outcomes[0]).toMatchObject({ region: 'eu-central-1', status: 'deferred' });
+    expect(summary.failed).toBe(0);
+  });
+
+  it('defers on a transient error and records a permanent one as failed, naming it', async () => {
+    const sources = [sourceSnapshot({}), sourceSnapshot({})];
+    const backend = new FakeCopyBackend().add(...sources);
+    backend.startFailures.push(awsError('InternalError', 500), undefined, awsError('InvalidSnapshot.NotFound'));
+
+    const summary = await copyCompletedSnapshots({ completion: completionOf(...sources), now: NOW }, deps(backend));
+
+    expect(summary.outcomes.map((outcome) => outcome.status)).toEqual(['deferred', 'started', 'failed', 'started']);
+    expect(summary.outcomes[2]).toMatchObject({ errorName: 'InvalidSnapshot.NotFound' });
+  });
+
+  it('checks each destination key once, and a disabled key gives one clear problem per plan and Region and no copy there', async () => {
+    const sources = Array.from({ length: 4 }, () => sourceSnapshot({}));
+    const backend = new FakeCopyBackend().add(...sources);
+    const settings = deps(backend);
+    settings.keys.keys.set('eu-central-1|alias/backup-dr', { found: true, arn: GOLD_KEY, keyState: 'Disabled' });
+
+    const summary = await copyCompletedSnapshots({ completion: completionOf(...sources), now: NOW }, settings);
+
+    expect(summary.problems).toEqual([
+      {
+        planId: 'gold',
+        region: 'eu-central-1',
+        kmsKeyId: 'alias/backup-dr',
+        message: `plan gold: no copy to eu-central-1 was started: KMS key alias/backup-dr (${GOLD_KEY}) is Disabled, not Enabled; fix the key or the plan's copies[].kmsKeyId for eu-central-1`,
+      },
+    ]);
+    expect(settings.keys.calls).toEqual(['eu-central-1|alias/backup-dr']);
+    expect(summary.blocked).toBe(4);
+    expect(backend.starts.filter((start) => start.region === 'eu-central-1')).toHaveLength(0);
+    expect(backend.starts.filter((start) => start.region === 'us-east-1')).toHaveLength(4);
+  });
+
+  it('reports a missing destination key the same way', async () => {
+    const source = sourceSnapshot({ planId: 'silver' });
+    const backend = new FakeCopyBackend().add(source);
+    const settings = deps(backend);
+    settings.keys.keys.clear();
+
+    const summary = await copyCompletedSnapshots({ completion: completionOf(source), now: NOW }, settings);
+
+    expect(summary.problems.map((problem) => problem.message)).toEqual([
+      "plan silver: no copy to eu-north-1 was started: KMS key 1234abcd-12ab-34cd-56ef-1234567890ab cannot be used: it does not exist in eu-north-1; fix the key or the plan's copies[].kmsKeyId for eu-north-1",
+    ]);
+    expect(backend.starts).toHaveLength(0);
+  });
+
+  it('leaves a source that is not completed yet for the reconciler', async () => {
+    const source = sourceSnapshot({ state: 'pending' });
+    const backend = new FakeCopyBackend().add(source);
+
+    const summary = await copyCompletedSnapshots({ completion: completionOf(source), now: NOW }, deps(backend));
+
+    expect(summary).toMatchObject({ started: 0, deferred: 2 });
+    expect(backend.starts).toHaveLength(0);
+  });
+
+  it('refuses to copy an encrypted RDS snapshot under a rule without a key, and an unencrypted Aurora snapshot under a rule with one', async () => {
+    const encryptedDatabase = sourceSnapshot({ kind: 'rds-instance', encrypted: true });
+    const plainCluster = sourceSnapshot({ kind: 'rds-cluster', encrypted: false });
+    const backend = new FakeCopyBackend().add(encryptedDatabase, plainCluster);
+
+    const summary = await copyCompletedSnapshots({ completion: completionOf(encryptedDatabase, plainCluster), now: NOW }, deps(backend));
+
+    expect(summary.outcomes.map((outcome) => [outcome.sourceId, outcome.region, outcome.status, 'errorName' in outcome ? outcome.errorName : ''])).toEqual([
+      [encryptedDatabase.id, 'eu-central-1', 'started', ''],
+      [encryptedDatabase.id, 'us-east-1', 'failed', 'EncryptedSourceNeedsKey'],
+      [plainCluster.id, 'eu-central-1', 'failed', 'UnencryptedClusterSnapshot'],
+      [plainCluster.id, 'us-east-1', 'started', ''],
+    ]);
+  });
+
+  it('starts nothing on a dry run', async () => {
+    const source = sourceSnapshot({});
+    const backend = new FakeCopyBackend().add(source);
+
+    const summary = await copyCompletedSnapshots({ completion: completionOf(source), now: NOW, dryRun: true }, deps(backend));
+
+    expect(summary).toMatchObject({ dryRun: true, started: 0, skipped: 2 });
+    expect(summary.outcomes[0]).toMatchObject({ reason: 'dry run: would start a copy' });
+    expect(backend.starts).toHaveLength(0);
+  });
+
+  it('lists each destination once per event, however many snapshots it names', async () => {
+    const sources = Array.from({ length: 6 }, () => sourceSnapshot({}));
+    const backend = new FakeCopyBackend().add(...sources);
+
+    await copyCompletedSnapshots({ completion: completionOf(...sources), now: NOW }, deps(backend));
+
+    expect(backend.listings.sort()).toEqual(['eu-central-1', 'us-east-1']);
+  });
+});
