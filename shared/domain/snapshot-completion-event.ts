@@ -111,9 +111,9 @@ function issuesOf(error: z.ZodError): string[] {
   });
 }
 
-function parseWith<T>(schema: z.ZodType<T>, event: unknown, what: string): T {
+function parseWith<T>(schema: z.ZodType<T>, event: unknown, what: string, entry = 'copy-snapshot'): T {
   const parsed = schema.safeParse(event);
-  if (!parsed.success) throw new BadInputError(`copy-snapshot received a malformed ${what} event`, issuesOf(parsed.error));
+  if (!parsed.success) throw new BadInputError(`${entry} received a malformed ${what} event`, issuesOf(parsed.error));
   return parsed.data;
 }
 
@@ -176,5 +176,43 @@ export function parseSnapshotCompletion(event: unknown): SnapshotCompletion {
 
   throw new BadInputError('copy-snapshot received an event it does not handle', [
     `source "${String(source)}" with detail-type "${String(detailType)}" (expected ${KNOWN_EVENTS})`,
+  ]);
+}
+
+/** A failed EBS snapshot or copy, as its completion event reports it. */
+export interface SnapshotFailure {
+  eventId: string;
+  region: string;
+  time: Date;
+  /** createSnapshot, createSnapshots or copySnapshot. */
+  operation: string;
+  cause: string;
+  /** The failed snapshots (for a copy: the copy in the event's Region). */
+  snapshotIds: string[];
+}
+
+/**
+ * Reads an EBS completion event with result `failed` (the failure-notice rule matches only those).
+ * Anything else throws BadInputError naming what is wrong, so a misrouted event never sends an email.
+ */
+export function parseSnapshotFailure(event: unknown): SnapshotFailure {
+  const entry = 'notify-failure';
+  const { source, 'detail-type': detailType } = (typeof event === 'object' && event !== null ? event : {}) as Record<string, unknown>;
+  const failure = (parsed: { id: string; region: string; time: string; detail: { event: string; result: string; cause?: string | undefined } }, ids: string[]) => {
+    if (parsed.detail.result !== 'failed') {
+      throw new BadInputError(`${entry} received an event that reports no failure`, [`detail.result is "${parsed.detail.result}", expected "failed"`]);
+    }
+    return { eventId: parsed.id, region: parsed.region, time: new Date(parsed.time), operation: parsed.detail.event, cause: parsed.detail.cause || 'no cause given', snapshotIds: ids };
+  };
+  if (source === 'aws.ec2' && detailType === EBS_SNAPSHOT_DETAIL_TYPE) {
+    const parsed = parseWith(ebsSingleSchema, event, EBS_SNAPSHOT_DETAIL_TYPE, entry);
+    return failure(parsed, [ebsSnapshotId(parsed.detail.snapshot_id)]);
+  }
+  if (source === 'aws.ec2' && detailType === EBS_MULTI_VOLUME_DETAIL_TYPE) {
+    const parsed = parseWith(ebsMultiSchema, event, EBS_MULTI_VOLUME_DETAIL_TYPE, entry);
+    return failure(parsed, parsed.detail.snapshots.map((snapshot) => ebsSnapshotId(snapshot.snapshot_id)));
+  }
+  throw new BadInputError(`${entry} received an event it does not handle`, [
+    `source "${String(source)}" with detail-type "${String(detailType)}" (expected aws.ec2 "${EBS_SNAPSHOT_DETAIL_TYPE}" or "${EBS_MULTI_VOLUME_DETAIL_TYPE}" with result failed)`,
   ]);
 }

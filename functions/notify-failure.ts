@@ -1,0 +1,44 @@
+import { DescribeSnapshotsCommand } from '@aws-sdk/client-ec2';
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import { ActivityLog } from '../shared/aws/activity-log.js';
+import { documentClient, ec2Client, snsClient } from '../shared/aws/clients.js';
+import { publishNotification } from '../shared/aws/notifications.js';
+import { claimOnce } from '../shared/aws/once-per-key.js';
+import { fromTagList } from '../shared/domain/recovery-point-tags.js';
+import { parseSnapshotFailure } from '../shared/domain/snapshot-completion-event.js';
+import { ConfigurationError, readEnvironment } from '../shared/runtime/environment.js';
+import { lambdaStack } from '../shared/runtime/lambda-stack.js';
+import { createObservability } from '../shared/runtime/observability.js';
+import { notifyFailure, type NotifyFailureResult } from '../shared/use-cases/notify-failure.js';
+
+const observability = createObservability('notify-failure');
+const { logger, metrics } = observability;
+const env = readEnvironment();
+const topicArn = process.env.NOTIFICATION_TOPIC_ARN;
+if (!topicArn || !env.idempotencyTable) throw new ConfigurationError('notify-failure needs NOTIFICATION_TOPIC_ARN and IDEMPOTENCY_TABLE');
+const at = (region: string) => ({ region, ...(env.endpoint ? { endpoint: env.endpoint } : {}) });
+const home = at(env.region);
+const activityLog = env.activityTable ? new ActivityLog(documentClient(home), env.activityTable) : undefined;
+
+export const handler = lambdaStack(observability, async (event: unknown): Promise<NotifyFailureResult> => {
+  const failure = parseSnapshotFailure(event);
+  const result = await notifyFailure(failure, {
+    stack: env.stack,
+    describe: async (region, snapshotIds) => {
+      // A filter, unlike SnapshotIds, does not fail the whole call when one snapshot is already gone.
+      const answer = await ec2Client(at(region)).send(new DescribeSnapshotsCommand({ Filters: [{ Name: 'snapshot-id', Values: snapshotIds }] }));
+      return (answer.Snapshots ?? []).flatMap((snapshot) => (snapshot.SnapshotId ? [{ snapshotId: snapshot.SnapshotId, tags: fromTagList(snapshot.Tags) }] : []));
+    },
+    claim: (key) => claimOnce(documentClient(home), env.idempotencyTable as string, key, 2 * 3600),
+    publish: async (notice) => {
+      await publishNotification(snsClient(home), topicArn, notice);
+    },
+    record: async (record) => {
+      await activityLog?.record(record);
+    },
+  });
+  metrics.addMetric('FailedSnapshotEvents', MetricUnit.Count, failure.snapshotIds.length - result.ignored.length);
+  metrics.addMetric('FailureNotices', MetricUnit.Count, result.notified.length);
+  logger.info('failure event handled', { eventId: failure.eventId, operation: failure.operation, ...result });
+  return result;
+});
