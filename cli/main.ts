@@ -1,19 +1,33 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { dlmClient, ec2Client, rdsClient } from '../shared/aws/clients.js';
+import { AwsDlmPolicyStore } from '../shared/aws/dlm-policy-store.js';
 import { snapshotBackends } from '../shared/aws/snapshot-backends.js';
+import { SnapshotCatalog } from '../shared/aws/snapshot-catalog.js';
+import { AwsSnapshotDeleter } from '../shared/aws/snapshot-deleter.js';
+import { AwsSourceInventory } from '../shared/aws/source-inventory.js';
 import { BadInputError, PlanValidationError, UnknownPlanError } from '../shared/domain/errors.js';
 import type { PlansConfig } from '../shared/domain/plan-schema.js';
 import { DEFAULT_PLANS_FILE, parsePlansFile } from '../shared/domain/plans-file.js';
+import { isKnownRegion } from '../shared/domain/regions.js';
 import { slotFor } from '../shared/domain/schedule-slot.js';
 import { findPlan } from '../shared/runtime/plans.js';
 import { CREATE_SNAPSHOTS_DEFAULTS, createSnapshots } from '../shared/use-cases/create-snapshots.js';
+import { PRUNE_DEFAULTS, pruneEveryRegion, pruneRegionsOf } from '../shared/use-cases/prune-recovery-points.js';
+import { drillCommand } from './drill-commands.js';
 import { renderOutcome, renderPlan, renderSummary } from './render.js';
+import { renderPruneRun } from './render-prune.js';
+import { reconcileFoundProblems, renderReconcile, runReconcile } from './reconcile-command.js';
+import { renderDlmSync } from './render-dlm.js';
+import { SYNC_DLM_DEFAULTS, syncDlmPolicies } from '../shared/use-cases/sync-dlm.js';
 
 export interface CliIo {
   stdout: (text: string) => void;
   stderr: (text: string) => void;
   env: NodeJS.ProcessEnv;
   now: () => Date;
+  /** How `drill start --wait` waits between polls (tests pass one that does not). */
+  sleep?: (ms: number) => Promise<void>;
 }
 
 /** Exit codes a script can rely on. */
@@ -27,6 +41,21 @@ Usage:
   backup-orchestrator backup run --plan <id>      take the plan's snapshots for the current slot now
         [--at <ISO time>]                         the scheduled time to run for (default: now)
         [--dry-run]                               list what would be snapshotted; create nothing
+  backup-orchestrator prune                       delete the recovery points the plans no longer keep
+        [--region <r>]                            only this Region (default: primary and every DR Region)
+        [--at <ISO time>] [--dry-run]             the time to plan for (default: now); print the plan, delete nothing
+  backup-orchestrator reconcile                   start missing DR copies, redo errored ones, report stuck ones
+        [--dry-run]                               say what it would start or redo; change nothing
+  backup-orchestrator dlm sync                    make the Data Lifecycle Manager policies match the engine: dlm plans
+        [--execution-role <arn>]                  role DLM runs them with (default $DLM_EXECUTION_ROLE_ARN; stack output DlmExecutionRoleArn)
+        [--dry-run]                               print what would change, field by field; change nothing
+  backup-orchestrator drill start --plan <id>     restore the latest good recovery point, prove it usable, measure
+                                                  RTO and RPO, clean up and email the verdict (Step Functions)
+        [--resource <id>]                         the resource to drill (default: the one with the newest point)
+        [--region primary|dr|<region>]            where to restore (default: the plan's drill.region)
+        [--wait]                                  follow the drill; exit 0 on PASS, 1 on FAIL, 2 on bad input
+        [--state-machine <arn>]                   default: $DRILL_STATE_MACHINE_ARN, else <stack>-restore-drill
+  backup-orchestrator drill status <execution>    a drill's progress or verdict, from the execution ARN drill start printed
 
 Options for commands that call AWS:
   --plans <file>       plans file (default: $PLANS_FILE or ${DEFAULT_PLANS_FILE})
@@ -43,11 +72,15 @@ Exit codes: 0 all good, 1 problems found (e.g. a snapshot failed), 2 bad input (
 const OPTIONS = {
   plans: { type: 'string' },
   plan: { type: 'string' },
+  resource: { type: 'string' },
+  wait: { type: 'boolean' },
+  'state-machine': { type: 'string' },
   at: { type: 'string' },
   region: { type: 'string' },
   profile: { type: 'string' },
   endpoint: { type: 'string' },
   stack: { type: 'string' },
+  'execution-role': { type: 'string' },
   'dry-run': { type: 'boolean' },
   json: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
@@ -106,6 +139,64 @@ async function backupCommand(sub: string | undefined, options: Options, io: CliI
   return summary.failed > 0 ? EXIT.problems : EXIT.ok;
 }
 
+async function reconcileCommand(sub: string | undefined, options: Options, io: CliIo): Promise<number> {
+  if (sub !== undefined) throw new BadInputError(`unknown command "reconcile ${sub}"`, ['use "reconcile [--dry-run] [--json]"; see --help']);
+  const config = loadPlansFile(options.plans ?? io.env.PLANS_FILE ?? DEFAULT_PLANS_FILE);
+  if (options.profile) io.env.AWS_PROFILE = options.profile;
+  const stack = options.stack ?? io.env.STACK_NAME ?? 'backup-orchestrator-prod';
+  const summary = await runReconcile({ config, stack, now: io.now(), dryRun: Boolean(options['dry-run']), env: io.env, ...(options.endpoint ? { endpoint: options.endpoint } : {}) });
+  io.stdout(options.json ? JSON.stringify(summary) : renderReconcile(summary));
+  return reconcileFoundProblems(summary) ? EXIT.problems : EXIT.ok;
+}
+
+async function pruneCommand(sub: string | undefined, options: Options, io: CliIo): Promise<number> {
+  if (sub !== undefined) throw new BadInputError(`unknown command "prune ${sub}"`, ['use "prune [--region <r>] [--dry-run]"; see --help']);
+  const config = loadPlansFile(options.plans ?? io.env.PLANS_FILE ?? DEFAULT_PLANS_FILE);
+  const now = options.at ? new Date(options.at) : io.now();
+  if (Number.isNaN(now.getTime())) throw new BadInputError(`--at "${options.at}" is not a time`, ['use ISO-8601, e.g. 2026-11-26T15:00:00Z']);
+  if (options.region && !isKnownRegion(options.region)) throw new BadInputError(`--region "${options.region}" is not an AWS Region`, ['e.g. eu-west-1']);
+  if (options.profile) io.env.AWS_PROFILE = options.profile;
+  const settings = (region: string) => ({ region, ...(options.endpoint ? { endpoint: options.endpoint } : {}) });
+  const stack = options.stack ?? io.env.STACK_NAME ?? 'backup-orchestrator-prod';
+  const sources = new AwsSourceInventory(ec2Client(settings(config.primaryRegion)), rdsClient(settings(config.primaryRegion)));
+  const summary = await pruneEveryRegion(
+    { config, regions: options.region ? [options.region] : pruneRegionsOf(config), now, dryRun: Boolean(options['dry-run']), budget: PRUNE_DEFAULTS.budget },
+    (region) => ({
+      stack,
+      catalog: new SnapshotCatalog(ec2Client(settings(region)), rdsClient(settings(region)), region),
+      sources,
+      deleter: new AwsSnapshotDeleter(ec2Client(settings(region)), rdsClient(settings(region)), region),
+    }),
+  );
+  io.stdout(options.json ? JSON.stringify(summary) : renderPruneRun(summary));
+  return summary.failures > 0 ? EXIT.problems : EXIT.ok;
+}
+
+async function dlmCommand(sub: string | undefined, options: Options, io: CliIo): Promise<number> {
+  if (sub !== 'sync') throw new BadInputError(`unknown command "dlm ${sub ?? ''}"`.trim(), ['use "dlm sync [--dry-run]"; see --help']);
+  const executionRoleArn = options['execution-role'] ?? io.env.DLM_EXECUTION_ROLE_ARN;
+  if (!executionRoleArn) {
+    throw new BadInputError('dlm sync needs the role Data Lifecycle Manager runs the policies with', [
+      'pass --execution-role <arn> or set DLM_EXECUTION_ROLE_ARN (the stack output DlmExecutionRoleArn)',
+    ]);
+  }
+  const config = loadPlansFile(options.plans ?? io.env.PLANS_FILE ?? DEFAULT_PLANS_FILE);
+  if (options.profile) io.env.AWS_PROFILE = options.profile;
+  // DLM policies live in the Region of the resources they snapshot: the primary Region.
+  const region = options.region ?? config.primaryRegion;
+  const summary = await syncDlmPolicies(
+    { config, dryRun: Boolean(options['dry-run']) },
+    {
+      ...SYNC_DLM_DEFAULTS,
+      stack: options.stack ?? io.env.STACK_NAME ?? 'backup-orchestrator-prod',
+      executionRoleArn,
+      store: new AwsDlmPolicyStore(dlmClient({ region, ...(options.endpoint ? { endpoint: options.endpoint } : {}) })),
+    },
+  );
+  io.stdout(options.json ? JSON.stringify(summary) : renderDlmSync(summary));
+  return summary.failed > 0 ? EXIT.problems : EXIT.ok;
+}
+
 /** Runs one CLI command; returns the exit code instead of exiting, so tests can drive it. */
 export async function main(argv: string[], io: CliIo): Promise<number> {
   try {
@@ -118,7 +209,11 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     }
     if (command === 'plan') return await planCommand(sub, rest, options, io);
     if (command === 'backup') return await backupCommand(sub, options, io);
-    throw new BadInputError(`unknown command "${command}"`, ['commands: plan validate, plan show, backup run; see --help']);
+    if (command === 'prune') return await pruneCommand(sub, options, io);
+    if (command === 'dlm') return await dlmCommand(sub, options, io);
+    if (command === 'reconcile') return await reconcileCommand(sub, options, io);
+    if (command === 'drill') return await drillCommand(sub, rest, () => loadPlansFile(options.plans ?? io.env.PLANS_FILE ?? DEFAULT_PLANS_FILE), options, io);
+    throw new BadInputError(`unknown command "${command}"`, ['commands: plan validate, plan show, backup run, prune, dlm sync, reconcile, drill start, drill status; see --help']);
   } catch (error) {
     if (error instanceof PlanValidationError || error instanceof BadInputError || error instanceof UnknownPlanError) {
       io.stderr(`error: ${error.message}`);

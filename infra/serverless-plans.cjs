@@ -44,4 +44,8 @@ module.exports = {
   primaryRegion: async (context) => (await variables(context)).primaryRegion,
   esbuildDefine: async (context) => (await variables(context)).esbuildDefine,
   resources: async (context) => (await variables(context)).resources,
+  copyTargets: async (context) => (await variables(context)).copyTargets,
+  copyKeysPolicy: async (context) => (await variables(context)).copyKeysPolicy,
+  // Email subscriptions of the notifications topic from --param="alertEmails=a@b,c@d" (none when unset).
+  alertSubscriptions: async ({ resolveVariable }) => compile().alertSubscriptionResources(await resolveVariable("param:alertEmails, ''")),
 };

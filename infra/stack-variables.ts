@@ -6,11 +6,18 @@
 import { PlanValidationError } from '../shared/domain/errors.js';
 import type { Plan, PlansConfig } from '../shared/domain/plan-schema.js';
 import { parsePlansFile } from '../shared/domain/plans-file.js';
+import { copyKeysPolicy, copyTargets, type CopyKeysPolicy, type CopyTargets } from './copy-permissions.js';
+import { drillResources } from './drill-schedules.js';
+
+export { alertSubscriptionResources } from './notification-subscriptions.js';
 
 export interface StackVariables {
   primaryRegion: string;
   esbuildDefine: Record<string, string>;
   resources: { Resources: Record<string, unknown>; Outputs: Record<string, unknown> };
+  /** DR Regions and KMS keys of the plans' copy rules, for the copy roles (infra/copy-permissions.ts). */
+  copyTargets: CopyTargets;
+  copyKeysPolicy: CopyKeysPolicy;
 }
 
 /** CloudFormation logical ids allow only letters and digits. */
@@ -55,9 +62,12 @@ export function stackVariables(config: PlansConfig, plansSource: string): StackV
   for (const plan of config.plans) {
     if (plan.engine === 'lambda') Resources[logicalIdFor('BackupSchedule', plan.id)] = backupSchedule(plan);
   }
+  Object.assign(Resources, drillResources(config));
   return {
     primaryRegion: config.primaryRegion,
     esbuildDefine: { __BACKUP_PLANS_SOURCE__: JSON.stringify(plansSource) },
+    copyTargets: copyTargets(config),
+    copyKeysPolicy: copyKeysPolicy(config),
     resources: {
       Resources,
       Outputs: {

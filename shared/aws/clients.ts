@@ -4,6 +4,8 @@ import { KMSClient } from '@aws-sdk/client-kms';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DLMClient } from '@aws-sdk/client-dlm';
+import { LambdaClient } from '@aws-sdk/client-lambda';
+import { SFNClient } from '@aws-sdk/client-sfn';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 
 /**
@@ -39,6 +41,8 @@ export const rdsClient = (settings: ClientSettings) => build('rds', RDSClient as
 export const kmsClient = (settings: ClientSettings) => build('kms', KMSClient as ClientClass<KMSClient>, settings);
 export const snsClient = (settings: ClientSettings) => build('sns', SNSClient as ClientClass<SNSClient>, settings);
 export const dlmClient = (settings: ClientSettings) => build('dlm', DLMClient as ClientClass<DLMClient>, settings);
+export const lambdaClient = (settings: ClientSettings) => build('lambda', LambdaClient as ClientClass<LambdaClient>, settings);
+export const sfnClient = (settings: ClientSettings) => build('sfn', SFNClient as ClientClass<SFNClient>, settings);
 export const dynamoDbClient = (settings: ClientSettings) => build('dynamodb', DynamoDBClient as ClientClass<DynamoDBClient>, settings);
 /** Document client over the cached DynamoDB client; undefined attributes are dropped, not rejected. */
 export const documentClient = (settings: ClientSettings) =>

@@ -7,6 +7,25 @@ export const TAG = {
   resourceId: 'backup-orchestrator:resource-id',
   resourceType: 'backup-orchestrator:resource-type',
   slot: 'backup-orchestrator:slot',
+  // On DR copies only: which snapshot was copied from where, for which point in time, and how the copy went.
+  sourceSnapshotId: 'backup-orchestrator:source-snapshot-id',
+  sourceRegion: 'backup-orchestrator:source-region',
+  sourceTime: 'backup-orchestrator:source-time',
+  copyAttempt: 'backup-orchestrator:copy-attempt',
+  copyStartedAt: 'backup-orchestrator:copy-started-at',
+  copyCompletedAt: 'backup-orchestrator:copy-completed-at',
+  // On restore-drill resources only: which drill made them, and when the drill janitor may delete them.
+  drillId: 'backup-orchestrator:drill-id',
+  expiresAt: 'backup-orchestrator:expires-at',
+  // On snapshots Data Lifecycle Manager takes for an engine: dlm plan (its policy's TagsToAdd and VariableTags).
+  engine: 'backup-orchestrator:engine',
+  dlmRun: 'backup-orchestrator:dlm-run',
+} as const;
+
+/** Tags Data Lifecycle Manager itself puts on the snapshots its policies create. */
+export const DLM_TAG = {
+  policyId: 'aws:dlm:lifecycle-policy-id',
+  scheduleName: 'aws:dlm:lifecycle-schedule-name',
 } as const;
 
 export type Tags = Record<string, string>;

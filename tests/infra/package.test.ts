@@ -37,7 +37,7 @@ afterAll(() => {
 
 describe('packaged CloudFormation template', () => {
   it('has one EventBridge Scheduler schedule per lambda-engine plan, with its expression, timezone and payload', () => {
-    const schedules = resourcesOfType('AWS::Scheduler::Schedule');
+    const schedules = resourcesOfType('AWS::Scheduler::Schedule').filter(([id]) => id.startsWith('BackupSchedule'));
     const expected = plans.plans.filter((plan) => plan.engine === 'lambda');
 
     expect(schedules).toHaveLength(expected.length);
@@ -103,11 +103,12 @@ describe('packaged CloudFormation template', () => {
     }
   });
 
-  it('lets the scheduler invoke only create-snapshots and write only to its dead-letter queue', () => {
+  it('lets the scheduler invoke only create-snapshots, prune, reconcile, drill-janitor and sync-dlm, start only restore drills, and write only to its dead-letter queue', () => {
     const statements = roleStatements('SchedulerRole');
 
     expect(statements.map((statement) => [actionsOf(statement), statement.Resource])).toEqual([
-      [['lambda:InvokeFunction'], [{ 'Fn::GetAtt': ['CreateSnapshotsLambdaFunction', 'Arn'] }]],
+      [['lambda:InvokeFunction'], [{ 'Fn::GetAtt': ['CreateSnapshotsLambdaFunction', 'Arn'] }, { 'Fn::GetAtt': ['PruneLambdaFunction', 'Arn'] }, { 'Fn::GetAtt': ['ReconcileLambdaFunction', 'Arn'] }, { 'Fn::GetAtt': ['DrillJanitorLambdaFunction', 'Arn'] }, { 'Fn::GetAtt': ['SyncDlmLambdaFunction', 'Arn'] }]],
+      [['states:StartExecution'], { Ref: 'RestoreDrillStateMachine' }],
       [['sqs:SendMessage'], { 'Fn::GetAtt': ['SchedulerDeadLetterQueue', 'Arn'] }],
     ]);
   });

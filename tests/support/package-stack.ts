@@ -21,11 +21,13 @@ export interface CloudFormationTemplate {
  * Runs `osls package` offline, exactly as a user would before deploying, into a fresh folder. No AWS
  * credentials are passed: packaging must not need an account.
  */
-export function packageStack(options: { plansFile?: string; stage?: string } = {}): PackageResult {
+export function packageStack(options: { plansFile?: string; stage?: string; params?: Record<string, string> } = {}): PackageResult {
   const folder = mkdtempSync(join(tmpdir(), 'bo-package-'));
   const env: NodeJS.ProcessEnv = { ...process.env, SLS_TELEMETRY_DISABLED: '1', SLS_NOTIFICATIONS_MODE: 'off' };
   for (const key of ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'AWS_PROFILE', 'PLANS_FILE']) delete env[key];
   const args = ['osls', 'package', '--stage', options.stage ?? 'ci', '--package', folder];
+  // Deploy parameters, as a user passes them: --param="alertEmails=a@b,c@d".
+  for (const [key, value] of Object.entries(options.params ?? {})) args.push(`--param=${key}=${value}`);
   if (options.plansFile) env.PLANS_FILE = options.plansFile;
   const run = spawnSync('npx', args, { cwd: ROOT, env, encoding: 'utf8', timeout: 300_000 });
   const templatePath = join(folder, 'cloudformation-template-update-stack.json');

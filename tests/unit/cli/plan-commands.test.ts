@@ -70,7 +70,7 @@ describe('backup-orchestrator plan show', () => {
 
 describe('backup-orchestrator arguments', () => {
   it.each([
-    [['frobnicate'], 'error: unknown command "frobnicate": commands: plan validate, plan show, backup run; see --help'],
+    [['frobnicate'], 'error: unknown command "frobnicate": commands: plan validate, plan show, backup run, prune, dlm sync, reconcile, drill start, drill status; see --help'],
     [['plan', 'delete'], 'error: unknown command "plan delete": use "plan validate" or "plan show"; see --help'],
     [['backup', 'run'], 'error: backup run needs --plan <id>'],
     [['backup', 'run', '--plan', 'platinum', '--plans', EXAMPLE], 'error: no plan "platinum" in the backup plans (known plans: gold, silver)'],

@@ -1,0 +1,21 @@
+import { drillContextSchema, parseStepEvent, type CleanupResult } from '../shared/domain/drill-state.js';
+import { drillAdapters } from '../shared/runtime/drill-runtime.js';
+import { readEnvironment } from '../shared/runtime/environment.js';
+import { lambdaStack } from '../shared/runtime/lambda-stack.js';
+import { createObservability } from '../shared/runtime/observability.js';
+import { cleanupDrill, drillStep } from '../shared/use-cases/restore-drill.js';
+
+// Restore drill, state Cleanup: every path ends here, so it receives the whole state and needs only the drill.
+const observability = createObservability('drill-cleanup');
+const { logger } = observability;
+const env = readEnvironment();
+const { backendFor } = drillAdapters(env);
+
+export const handler = lambdaStack(observability, async (event: unknown): Promise<CleanupResult> => {
+  const planned = (event as { drill?: { Payload?: unknown } } | null)?.drill?.Payload;
+  const drill = planned === undefined ? undefined : parseStepEvent('drill-cleanup', drillContextSchema, planned);
+  if (drill) logger.appendKeys({ drillId: drill.id, planId: drill.planId });
+  const cleanup = await drillStep(() => cleanupDrill(drill, { stack: env.stack, backendFor }));
+  logger.info('drill cleaned up', { ...cleanup });
+  return cleanup;
+});

@@ -1,0 +1,23 @@
+import { z } from 'zod';
+import { drillContextSchema, parseStepEvent, selectedRecoveryPointSchema, type RestoreResult } from '../shared/domain/drill-state.js';
+import { drillAdapters } from '../shared/runtime/drill-runtime.js';
+import { readEnvironment } from '../shared/runtime/environment.js';
+import { lambdaStack } from '../shared/runtime/lambda-stack.js';
+import { createObservability } from '../shared/runtime/observability.js';
+import { drillStep, restoreRecoveryPoint } from '../shared/use-cases/restore-drill.js';
+
+// Restore drill, state RestoreRecoveryPoint: starts the restore, tagged with the drill id, ownership and expiry.
+const observability = createObservability('drill-restore');
+const { logger } = observability;
+const env = readEnvironment();
+const { backendFor } = drillAdapters(env);
+
+const eventSchema = z.object({ drill: drillContextSchema, recoveryPoint: selectedRecoveryPointSchema });
+
+export const handler = lambdaStack(observability, async (event: unknown): Promise<RestoreResult> => {
+  const { drill, recoveryPoint } = parseStepEvent('drill-restore', eventSchema, event);
+  logger.appendKeys({ drillId: drill.id, planId: drill.planId });
+  const restore = await drillStep(() => restoreRecoveryPoint(drill, recoveryPoint, { stack: env.stack, backend: backendFor(drill.region) }));
+  logger.info('restore started', { resources: restore.resources.map((resource) => `${resource.kind} ${resource.id}`) });
+  return restore;
+});
