@@ -1,4 +1,6 @@
-import { renderDrillReport, type DrillReport } from '../shared/domain/drill-report.js';
+import { ActivityLog } from '../shared/aws/activity-log.js';
+import { documentClient } from '../shared/aws/clients.js';
+import { drillRunRecord, renderDrillReport, type DrillReport } from '../shared/domain/drill-report.js';
 import { readDrillState } from '../shared/domain/drill-state.js';
 import { lambdaStack } from '../shared/runtime/lambda-stack.js';
 import { createObservability } from '../shared/runtime/observability.js';
@@ -6,11 +8,18 @@ import { createObservability } from '../shared/runtime/observability.js';
 // Restore drill, state RenderReport: the verdict, the email and the metric data; the state machine sends them.
 const observability = createObservability('drill-report');
 const { logger } = observability;
+const activityTable = process.env.ACTIVITY_TABLE;
+const region = process.env.AWS_REGION ?? 'us-east-1';
+const endpoint = process.env.AWS_ENDPOINT_URL;
+// The daily report reads the latest drill of each plan from the run log.
+const activityLog = activityTable ? new ActivityLog(documentClient({ region, ...(endpoint ? { endpoint } : {}) }), activityTable) : undefined;
 
 export const handler = lambdaStack(observability, async (event: unknown): Promise<DrillReport> => {
   const { state, unreadable } = readDrillState(event);
   const report = renderDrillReport(state, unreadable);
   if (unreadable.length) logger.warn('parts of the drill state could not be read', { unreadable });
+  const activity = drillRunRecord(report.result);
+  if (activity) await activityLog?.record(activity);
   logger.info('drill verdict', { verdict: report.verdict, summary: report.summary, drillId: report.result.drillId, planId: report.result.planId });
   return report;
 });

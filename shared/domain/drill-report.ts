@@ -1,6 +1,7 @@
 /**
  * The verdict of a restore drill and the email that carries it: pure, from the state the drill ends with.
  */
+import type { ActivityRecord } from './activity.js';
 import { formatDuration } from './durations.js';
 import type { CaughtError, DrillState } from './drill-state.js';
 
@@ -252,5 +253,36 @@ export function renderDrillReport(state: DrillState, unreadable: readonly string
     cause: badInput ? causeMessage(failure.error) : `${verdict}: ${summary}`,
     result,
     metricData,
+  };
+}
+
+/**
+ * The run-log entry of a drill, so the daily report can show the latest drill per plan; none for bad
+ * input (no plan, nothing restored) or a result without a start time.
+ */
+export function drillRunRecord(result: DrillResult): ActivityRecord | undefined {
+  if (result.verdict === 'BAD_INPUT' || !result.planId || !result.startedAt) return undefined;
+  const startedAt = new Date(result.startedAt);
+  const seconds = (value: number | null) => (value === null ? undefined : value * 1000);
+  const rtoMs = seconds(result.rto.measuredSeconds);
+  const achievedRpoMs = seconds(result.rpo.achievedSeconds);
+  return {
+    at: result.validatedAt ? new Date(result.validatedAt) : startedAt,
+    kind: 'drill',
+    source: 'restore-drill',
+    planId: result.planId,
+    ...(result.region ? { region: result.region } : {}),
+    failures: result.failure ? [{ resourceId: result.resourceId ?? 'unknown', errorName: result.failure.error, reason: result.failure.message }] : [],
+    drill: {
+      at: startedAt,
+      passed: result.verdict === 'PASS',
+      region: result.region ?? 'unknown',
+      resourceId: result.resourceId ?? 'unknown',
+      ...(rtoMs !== undefined ? { rtoMs } : {}),
+      rtoObjectiveMs: seconds(result.rto.objectiveSeconds) ?? 0,
+      ...(achievedRpoMs !== undefined ? { achievedRpoMs } : {}),
+      rpoObjectiveMs: seconds(result.rpo.objectiveSeconds) ?? 0,
+      ...(result.failure ? { cause: `${result.failure.state}: ${result.failure.message}` } : {}),
+    },
   };
 }

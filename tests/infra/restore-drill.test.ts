@@ -134,7 +134,7 @@ describe('packaged drill functions', () => {
       DrillSelectRecoveryPointRole: [...base, ...readPoints],
       DrillCheckRestoreRole: [...base, ...observe],
       DrillValidateRestoreRole: [...base, ...observe],
-      DrillReportRole: base,
+      DrillReportRole: [...base, 'dynamodb:PutItem'],
       DrillCleanupRole: [...base, ...remove],
       DrillJanitorRole: [...base, ...remove],
       DrillRestoreRole: [

@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import type { DrillContext, SelectedRecoveryPoint } from '../../../shared/domain/drill.js';
-import { causeMessage, objectivesLine, renderDrillReport } from '../../../shared/domain/drill-report.js';
+import { causeMessage, drillRunRecord, objectivesLine, renderDrillReport, type DrillResult } from '../../../shared/domain/drill-report.js';
 import { readDrillState, type DrillState } from '../../../shared/domain/drill-state.js';
 
 const DRILL: DrillContext = {
@@ -181,5 +181,59 @@ describe('objectivesLine and causeMessage', () => {
     expect(causeMessage({ Error: 'X', Cause: 'plain words' })).toBe('plain words');
     expect(causeMessage({ Error: 'X', Cause: '{"errorMessage":"from lambda"}' })).toBe('from lambda');
     expect(causeMessage({ Error: 'X' })).toBe('X');
+  });
+});
+
+describe('drillRunRecord', () => {
+  const result = (overrides: Partial<DrillResult>): DrillResult =>
+    ({
+      schema: 'backup-orchestrator/drill-result@1',
+      verdict: 'PASS',
+      drillId: 'drill-1',
+      executionArn: 'arn:aws:states:eu-west-1:123456789012:execution:x:y',
+      planId: 'gold',
+      resourceId: 'vol-1',
+      resourceType: 'ebs-volume',
+      region: 'eu-central-1',
+      regionRole: 'dr',
+      startedAt: '2026-11-26T06:00:00.000Z',
+      validatedAt: '2026-11-26T06:14:32.000Z',
+      rto: { objectiveSeconds: 3600, measuredSeconds: 872, passed: true },
+      rpo: { objectiveSeconds: 28800, achievedSeconds: 11400, passed: true },
+      recoveryPoint: null,
+      restored: [],
+      validation: null,
+      failure: null,
+      cleanup: { complete: true, deleted: [], error: null },
+      ...overrides,
+    }) as DrillResult;
+
+  it('records a drill with its RTO and achieved RPO against the objectives, at the validated time', () => {
+    expect(drillRunRecord(result({}))).toEqual({
+      at: new Date('2026-11-26T06:14:32.000Z'),
+      kind: 'drill',
+      source: 'restore-drill',
+      planId: 'gold',
+      region: 'eu-central-1',
+      failures: [],
+      drill: {
+        at: new Date('2026-11-26T06:00:00.000Z'),
+        passed: true,
+        region: 'eu-central-1',
+        resourceId: 'vol-1',
+        rtoMs: 872_000,
+        rtoObjectiveMs: 3_600_000,
+        achievedRpoMs: 11_400_000,
+        rpoObjectiveMs: 28_800_000,
+      },
+    });
+  });
+
+  it('records a failed drill with the failing state as its cause, and nothing for bad input', () => {
+    const failed = drillRunRecord(result({ verdict: 'FAIL', validatedAt: null, failure: { state: 'RestoreRecoveryPoint', error: 'InsufficientDBInstanceCapacity', message: 'no capacity' } }));
+
+    expect(failed?.drill).toMatchObject({ passed: false, cause: 'RestoreRecoveryPoint: no capacity' });
+    expect(failed?.failures).toEqual([{ resourceId: 'vol-1', errorName: 'InsufficientDBInstanceCapacity', reason: 'no capacity' }]);
+    expect(drillRunRecord(result({ verdict: 'BAD_INPUT', planId: null }))).toBeUndefined();
   });
 });
