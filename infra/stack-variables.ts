@@ -8,6 +8,7 @@ import type { Plan, PlansConfig } from '../shared/domain/plan-schema.js';
 import { parsePlansFile } from '../shared/domain/plans-file.js';
 import { copyKeysPolicy, copyTargets, type CopyKeysPolicy, type CopyTargets } from './copy-permissions.js';
 import { drillResources } from './drill-schedules.js';
+import { observabilityResources } from './observability-resources.js';
 
 export { alertSubscriptionResources } from './notification-subscriptions.js';
 
@@ -63,6 +64,7 @@ export function stackVariables(config: PlansConfig, plansSource: string): StackV
     if (plan.engine === 'lambda') Resources[logicalIdFor('BackupSchedule', plan.id)] = backupSchedule(plan);
   }
   Object.assign(Resources, drillResources(config));
+  Object.assign(Resources, observabilityResources(config));
   return {
     primaryRegion: config.primaryRegion,
     esbuildDefine: { __BACKUP_PLANS_SOURCE__: JSON.stringify(plansSource) },
