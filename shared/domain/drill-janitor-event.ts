@@ -1,11 +1,8 @@
 import { z } from 'zod';
-import { BadInputError } from './errors.js';
+import { dryRunField, parseEntryPayload, scheduledTimeField, schedulerContextFields } from './entry-payload.js';
 
 /** What the drill janitor's fixed schedule sends; `scheduledTime` is the janitor's "now" (injected, testable). */
-const janitorRunSchema = z.strictObject({
-  scheduledTime: z.iso.datetime({ offset: true, error: 'scheduledTime must be an ISO-8601 timestamp such as 2026-11-26T15:00:00Z' }),
-  dryRun: z.boolean({ error: 'dryRun must be true or false' }).optional(),
-});
+const janitorRunSchema = z.strictObject({ scheduledTime: scheduledTimeField, dryRun: dryRunField.optional(), ...schedulerContextFields });
 
 export interface JanitorRun {
   now: Date;
@@ -13,12 +10,6 @@ export interface JanitorRun {
 }
 
 export function parseJanitorRun(event: unknown): JanitorRun {
-  const parsed = janitorRunSchema.safeParse(event);
-  if (!parsed.success) {
-    throw new BadInputError(
-      'drill-janitor received a payload that is not a janitor run',
-      parsed.error.issues.map((issue) => (issue.code === 'unrecognized_keys' ? `unexpected field(s) ${issue.keys.join(', ')}` : issue.message)),
-    );
-  }
-  return { now: new Date(parsed.data.scheduledTime), dryRun: parsed.data.dryRun ?? false };
+  const data = parseEntryPayload(janitorRunSchema, event, 'drill-janitor received a payload that is not a janitor run');
+  return { now: new Date(data.scheduledTime), dryRun: data.dryRun ?? false };
 }

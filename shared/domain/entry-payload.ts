@@ -1,21 +1,31 @@
-import type { z } from 'zod';
+import { z } from 'zod';
 import { BadInputError } from './errors.js';
 
-/** The scheduler's own fields every scheduled payload may carry besides its own. */
-export const SCHEDULER_CONTEXT_FIELDS = ['scheduleArn', 'executionId', 'attempt'] as const;
+/** The scheduled time EventBridge Scheduler fills in at delivery: every scheduled run's clock. */
+export const scheduledTimeField = z.iso.datetime({ offset: true, error: 'scheduledTime must be an ISO-8601 timestamp such as 2026-11-26T15:00:00Z' });
+
+export const dryRunField = z.boolean({ error: 'dryRun must be true or false' });
+
+/** The scheduler's own context fields a schedule's Input may carry besides the run's own. */
+export const schedulerContextFields = {
+  scheduleArn: z.string({ error: 'scheduleArn must be text' }).optional(),
+  executionId: z.string({ error: 'executionId must be text' }).optional(),
+  attempt: z.union([z.string(), z.number()], { error: 'attempt must be a number' }).optional(),
+};
 
 /**
  * Parses an entry point's payload with a strict zod schema; anything else is a BadInputError that says
  * which entry point refused it and every wrong field, so nothing runs on a malformed event.
  */
 export function parseEntryPayload<Schema extends z.ZodType>(schema: Schema, event: unknown, refusal: string): z.output<Schema> {
-  const parsed = schema.safeParse(event);
+  // reportInput: a value given but wrong is then told apart from a value missing.
+  const parsed = schema.safeParse(event, { reportInput: true });
   if (parsed.success) return parsed.data;
   throw new BadInputError(
     refusal,
     parsed.error.issues.map((issue) => {
       if (issue.code === 'unrecognized_keys') return `unexpected field(s) ${issue.keys.join(', ')}`;
-      if (issue.code === 'invalid_type' && issue.input === undefined) return `${issue.path.join('.')} is required`;
+      if (issue.code === 'invalid_type' && issue.input === undefined && issue.path.length) return `${issue.path.join('.')} is required`;
       return issue.message;
     }),
   );

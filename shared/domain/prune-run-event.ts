@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { BadInputError } from './errors.js';
+import { dryRunField, parseEntryPayload, scheduledTimeField, schedulerContextFields } from './entry-payload.js';
 import { isKnownRegion } from './regions.js';
 
 /** Most snapshot deletions one prune run makes in one Region (a safety rail and a bound on API calls). */
@@ -15,16 +15,15 @@ const pruneRunSchema = z.strictObject({
     .string({ error: 'region must be an AWS Region name such as eu-west-1' })
     .refine(isKnownRegion, { error: (issue) => `unknown Region "${String(issue.input)}" (expected an AWS Region name such as eu-west-1)` })
     .optional(),
-  scheduledTime: z.iso.datetime({ offset: true, error: 'scheduledTime must be an ISO-8601 timestamp such as 2026-11-26T15:00:00Z' }),
-  dryRun: z.boolean({ error: 'dryRun must be true or false' }).optional(),
+  scheduledTime: scheduledTimeField,
+  dryRun: dryRunField.optional(),
   budget: z
     .number({ error: 'budget must be a whole number of snapshot deletions' })
     .int({ error: 'budget must be a whole number of snapshot deletions' })
     .min(1, { error: 'budget must be at least 1 snapshot deletion' })
     .max(MAX_PRUNE_BUDGET, { error: `budget must be at most ${MAX_PRUNE_BUDGET} snapshot deletions` })
     .optional(),
-  executionId: z.string().optional(),
-  attempt: z.union([z.string(), z.number()]).optional(),
+  ...schedulerContextFields,
 });
 
 export interface PruneRun {
@@ -38,14 +37,7 @@ export interface PruneRun {
 
 /** Parses the prune payload; anything else is a BadInputError naming each wrong field. */
 export function parsePruneRun(event: unknown): PruneRun {
-  const parsed = pruneRunSchema.safeParse(event);
-  if (!parsed.success) {
-    throw new BadInputError(
-      'prune received a payload that is not a prune run',
-      parsed.error.issues.map((issue) => (issue.code === 'unrecognized_keys' ? `unexpected field(s) ${issue.keys.join(', ')}` : issue.message)),
-    );
-  }
-  const { region, scheduledTime, dryRun, budget, executionId } = parsed.data;
+  const { region, scheduledTime, dryRun, budget, executionId } = parseEntryPayload(pruneRunSchema, event, 'prune received a payload that is not a prune run');
   return {
     ...(region ? { region } : {}),
     scheduledTime: new Date(scheduledTime),

@@ -1,18 +1,16 @@
 import { z } from 'zod';
-import { parseEntryPayload } from './entry-payload.js';
+import { parseEntryPayload, scheduledTimeField, schedulerContextFields } from './entry-payload.js';
 
 const reportRunSchema = z.strictObject({
-  scheduledTime: z.iso.datetime({ offset: true, error: 'scheduledTime must be an ISO-8601 timestamp such as 2026-11-26T07:00:00Z' }),
+  scheduledTime: scheduledTimeField,
   send: z.boolean({ error: 'send must be true or false' }).optional(),
-  scheduleArn: z.string().optional(),
-  executionId: z.string().optional(),
-  attempt: z.union([z.string(), z.number()]).optional(),
+  ...schedulerContextFields,
 });
 
 export interface ReportRun {
   /** The report's clock: the scheduler's scheduled time, so replays and the sandbox report as of that moment. */
   scheduledTime: Date;
-  /** Publish to SNS (default) or only return the report. */
+  /** Publish to SNS (default) or only return the report and emit its metrics. */
   send: boolean;
 }
 

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { BadInputError } from './errors.js';
+import { dryRunField, parseEntryPayload, scheduledTimeField, schedulerContextFields } from './entry-payload.js';
 
 /**
  * The payload each EventBridge Scheduler schedule sends (see the generated AWS::Scheduler::Schedule Input):
@@ -7,11 +7,9 @@ import { BadInputError } from './errors.js';
  */
 const scheduledRunSchema = z.strictObject({
   planId: z.string({ error: 'planId must be a plan id string' }).min(1, { error: 'planId must not be empty' }),
-  scheduledTime: z.iso.datetime({ offset: true, error: 'scheduledTime must be an ISO-8601 timestamp such as 2026-11-26T15:00:00Z' }),
-  scheduleArn: z.string().optional(),
-  executionId: z.string().optional(),
-  attempt: z.union([z.string(), z.number()]).optional(),
-  dryRun: z.boolean({ error: 'dryRun must be true or false' }).optional(),
+  scheduledTime: scheduledTimeField,
+  dryRun: dryRunField.optional(),
+  ...schedulerContextFields,
 });
 
 export interface ScheduledRun {
@@ -22,17 +20,11 @@ export interface ScheduledRun {
 }
 
 export function parseScheduledRun(event: unknown): ScheduledRun {
-  const parsed = scheduledRunSchema.safeParse(event);
-  if (!parsed.success) {
-    throw new BadInputError(
-      'create-snapshots received a payload that is not a scheduled run',
-      parsed.error.issues.map((issue) => (issue.code === 'unrecognized_keys' ? `unexpected field(s) ${issue.keys.join(', ')}` : issue.message)),
-    );
-  }
+  const data = parseEntryPayload(scheduledRunSchema, event, 'create-snapshots received a payload that is not a scheduled run');
   return {
-    planId: parsed.data.planId,
-    scheduledTime: new Date(parsed.data.scheduledTime),
-    dryRun: parsed.data.dryRun ?? false,
-    ...(parsed.data.executionId ? { executionId: parsed.data.executionId } : {}),
+    planId: data.planId,
+    scheduledTime: new Date(data.scheduledTime),
+    dryRun: data.dryRun ?? false,
+    ...(data.executionId ? { executionId: data.executionId } : {}),
   };
 }
