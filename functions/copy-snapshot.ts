@@ -1,9 +1,9 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { Context } from 'aws-lambda';
-import { ActivityLog } from '../shared/aws/activity-log.js';
-import { documentClient } from '../shared/aws/clients.js';
+import { activityLogOf } from '../shared/aws/activity-log.js';
 import { copyAdapters } from '../shared/aws/copy-adapters.js';
 import { parseSnapshotCompletion } from '../shared/domain/snapshot-completion-event.js';
+import * as clock from '../shared/runtime/clock.js';
 import { copyClaim } from '../shared/runtime/copy-claim.js';
 import { readCopySettings } from '../shared/runtime/copy-settings.js';
 import { readEnvironment } from '../shared/runtime/environment.js';
@@ -20,9 +20,7 @@ const env = readEnvironment();
 const settings = readCopySettings();
 const { backend, keys } = copyAdapters(env);
 const claim = copyClaim(env);
-const activityLog = env.activityTable
-  ? new ActivityLog(documentClient({ region: env.region, ...(env.endpoint ? { endpoint: env.endpoint } : {}) }), env.activityTable)
-  : undefined;
+const activityLog = activityLogOf(env);
 
 function logOutcome(outcome: CopyOutcome): void {
   if (outcome.status === 'failed') logger.error(`copy ${outcome.status}`, { ...outcome });
@@ -34,7 +32,7 @@ export const handler = lambdaStack(observability, async (event: unknown, context
   const completion = parseSnapshotCompletion(event);
   claim?.registerLambdaContext(context);
   logger.appendKeys({ eventId: completion.eventId });
-  const now = new Date();
+  const now = clock.now();
   const summary = await copyCompletedSnapshots(
     { completion, now },
     { stack: env.stack, plans, backend, keys, settings, ...(claim ? { guard: claim.guard } : {}), onProgress: logOutcome },

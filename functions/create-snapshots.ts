@@ -2,8 +2,8 @@ import { IdempotencyConfig, makeIdempotent } from '@aws-lambda-powertools/idempo
 import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { Context } from 'aws-lambda';
-import { ActivityLog } from '../shared/aws/activity-log.js';
-import { documentClient, dynamoDbClient } from '../shared/aws/clients.js';
+import { activityLogOf } from '../shared/aws/activity-log.js';
+import { dynamoDbClient } from '../shared/aws/clients.js';
 import { boundedFailures } from '../shared/domain/activity.js';
 import { snapshotBackends } from '../shared/aws/snapshot-backends.js';
 import { parseScheduledRun } from '../shared/domain/scheduled-run-event.js';
@@ -31,7 +31,7 @@ const guard = persistenceStore
       makeIdempotent(async (_claim: { key: string }) => create(), { persistenceStore, config: idempotencyConfig, keyPrefix: 'create-snapshots' })({ key })
   : undefined;
 
-const activityLog = env.activityTable ? new ActivityLog(documentClient(clientSettings), env.activityTable) : undefined;
+const activityLog = activityLogOf(env);
 
 export const handler = lambdaStack(observability, async (event: unknown, context: Context): Promise<CreateSnapshotsSummary> => {
   const run = parseScheduledRun(event);

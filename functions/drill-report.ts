@@ -1,5 +1,4 @@
-import { ActivityLog } from '../shared/aws/activity-log.js';
-import { documentClient } from '../shared/aws/clients.js';
+import { activityLogOf } from '../shared/aws/activity-log.js';
 import { drillRunRecord, renderDrillReport, type DrillReport } from '../shared/domain/drill-report.js';
 import { readDrillState } from '../shared/domain/drill-state.js';
 import { lambdaStack } from '../shared/runtime/lambda-stack.js';
@@ -8,11 +7,12 @@ import { createObservability } from '../shared/runtime/observability.js';
 // Restore drill, state RenderReport: the verdict, the email and the metric data; the state machine sends them.
 const observability = createObservability('drill-report');
 const { logger } = observability;
-const activityTable = process.env.ACTIVITY_TABLE;
-const region = process.env.AWS_REGION ?? 'us-east-1';
-const endpoint = process.env.AWS_ENDPOINT_URL;
 // The daily report reads the latest drill of each plan from the run log.
-const activityLog = activityTable ? new ActivityLog(documentClient({ region, ...(endpoint ? { endpoint } : {}) }), activityTable) : undefined;
+const activityLog = activityLogOf({
+  region: process.env.AWS_REGION ?? 'us-east-1',
+  ...(process.env.AWS_ENDPOINT_URL ? { endpoint: process.env.AWS_ENDPOINT_URL } : {}),
+  ...(process.env.ACTIVITY_TABLE ? { activityTable: process.env.ACTIVITY_TABLE } : {}),
+});
 
 export const handler = lambdaStack(observability, async (event: unknown): Promise<DrillReport> => {
   const { state, unreadable } = readDrillState(event);

@@ -1,6 +1,6 @@
 import { DescribeSnapshotsCommand } from '@aws-sdk/client-ec2';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
-import { ActivityLog } from '../shared/aws/activity-log.js';
+import { activityLogOf } from '../shared/aws/activity-log.js';
 import { documentClient, ec2Client, snsClient } from '../shared/aws/clients.js';
 import { publishNotification } from '../shared/aws/notifications.js';
 import { claimOnce } from '../shared/aws/once-per-key.js';
@@ -18,7 +18,7 @@ const topicArn = process.env.NOTIFICATION_TOPIC_ARN;
 if (!topicArn || !env.idempotencyTable) throw new ConfigurationError('notify-failure needs NOTIFICATION_TOPIC_ARN and IDEMPOTENCY_TABLE');
 const at = (region: string) => ({ region, ...(env.endpoint ? { endpoint: env.endpoint } : {}) });
 const home = at(env.region);
-const activityLog = env.activityTable ? new ActivityLog(documentClient(home), env.activityTable) : undefined;
+const activityLog = activityLogOf(env);
 
 export const handler = lambdaStack(observability, async (event: unknown): Promise<NotifyFailureResult> => {
   const failure = parseSnapshotFailure(event);

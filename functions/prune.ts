@@ -1,7 +1,7 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { Context } from 'aws-lambda';
-import { ActivityLog } from '../shared/aws/activity-log.js';
-import { documentClient, ec2Client, rdsClient } from '../shared/aws/clients.js';
+import { activityLogOf } from '../shared/aws/activity-log.js';
+import { ec2Client, rdsClient } from '../shared/aws/clients.js';
 import { boundedFailures } from '../shared/domain/activity.js';
 import { SnapshotCatalog } from '../shared/aws/snapshot-catalog.js';
 import { AwsSnapshotDeleter } from '../shared/aws/snapshot-deleter.js';
@@ -28,7 +28,7 @@ const settingsFor = (region: string) => ({ region, ...(env.endpoint ? { endpoint
 // Source resources live in the primary Region, whichever Region's copies are pruned.
 const sources = new AwsSourceInventory(ec2Client(settingsFor(plans.primaryRegion)), rdsClient(settingsFor(plans.primaryRegion)));
 
-const activityLog = env.activityTable ? new ActivityLog(documentClient(settingsFor(plans.primaryRegion)), env.activityTable) : undefined;
+const activityLog = activityLogOf({ ...env, region: plans.primaryRegion });
 
 type PlanTotals = Pick<PrunePlanReport, 'planId' | 'status' | 'policy'> & { resources: number; keep: number; delete: number };
 type CompactRunSummary = Omit<PruneRunSummary, 'regions'> & { regions: Array<Omit<PruneRegionSummary, 'plans'> & { plans: PlanTotals[] }> };

@@ -1,7 +1,6 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { Context } from 'aws-lambda';
-import { ActivityLog } from '../shared/aws/activity-log.js';
-import { documentClient } from '../shared/aws/clients.js';
+import { activityLogOf } from '../shared/aws/activity-log.js';
 import { copyAdapters } from '../shared/aws/copy-adapters.js';
 import { parseReconcileRun } from '../shared/domain/reconcile-run-event.js';
 import { copyClaim } from '../shared/runtime/copy-claim.js';
@@ -21,9 +20,7 @@ const env = readEnvironment();
 const settings = readCopySettings();
 const { backend, keys } = copyAdapters(env);
 const claim = copyClaim(env);
-const activityLog = env.activityTable
-  ? new ActivityLog(documentClient({ region: env.region, ...(env.endpoint ? { endpoint: env.endpoint } : {}) }), env.activityTable)
-  : undefined;
+const activityLog = activityLogOf(env);
 
 function logOutcome(outcome: CopyOutcome): void {
   if (outcome.status === 'failed') logger.error(`copy ${outcome.status}`, { ...outcome });

@@ -1,5 +1,6 @@
 import { QueryCommand, PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { ActivityRecord } from '../domain/activity.js';
+import { documentClient } from './clients.js';
 
 const RETENTION_DAYS = 40;
 const DAY_MS = 86_400_000;
@@ -62,4 +63,10 @@ export class ActivityLog {
     }
     return records;
   }
+}
+
+/** The stack's run log in the function's own Region, or undefined outside the stack (no ACTIVITY_TABLE). */
+export function activityLogOf(env: { region: string; endpoint?: string; activityTable?: string }): ActivityLog | undefined {
+  if (!env.activityTable) return undefined;
+  return new ActivityLog(documentClient({ region: env.region, ...(env.endpoint ? { endpoint: env.endpoint } : {}) }), env.activityTable);
 }

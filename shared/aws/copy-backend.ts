@@ -4,7 +4,6 @@ import {
   DeleteSnapshotCommand,
   DescribeSnapshotsCommand,
   type EC2Client,
-  type Snapshot,
 } from '@aws-sdk/client-ec2';
 import {
   AddTagsToResourceCommand,
@@ -14,13 +13,12 @@ import {
   DeleteDBSnapshotCommand,
   DescribeDBClusterSnapshotsCommand,
   DescribeDBSnapshotsCommand,
-  type DBClusterSnapshot,
-  type DBSnapshot,
   type RDSClient,
 } from '@aws-sdk/client-rds';
 import { rdsCopyIdentifier } from '../domain/copies.js';
-import { fromTagList, TAG, toTagList, type Tags } from '../domain/recovery-point-tags.js';
-import { pointStateOf, type StoredSnapshot } from '../domain/recovery-points.js';
+import { TAG, toTagList, type Tags } from '../domain/recovery-point-tags.js';
+import type { StoredSnapshot } from '../domain/recovery-points.js';
+import { fromEbsSnapshot, fromRdsClusterSnapshot, fromRdsSnapshot } from './stored-snapshot.js';
 import type { CompletedSnapshotRef } from '../domain/snapshot-completion-event.js';
 import type { CopyBackend, StartCopyRequest, StartedCopy } from '../use-cases/copy-snapshots.js';
 import { SnapshotCatalog } from './snapshot-catalog.js';
@@ -40,56 +38,6 @@ const errorName = (error: unknown) => (error as { name?: string })?.name ?? '';
 const NOT_FOUND = /^(InvalidSnapshot\.NotFound|DBSnapshotNotFound(Fault)?|DBClusterSnapshotNotFound(Fault)?)$/;
 const ALREADY_EXISTS = /^DB(Cluster)?SnapshotAlreadyExists(Fault)?$/;
 
-function fromEbs(snapshot: Snapshot, region: string): StoredSnapshot {
-  return {
-    kind: 'ebs',
-    id: snapshot.SnapshotId ?? '',
-    region,
-    state: pointStateOf('ebs', snapshot.State),
-    status: snapshot.State ?? 'unknown',
-    ...(snapshot.StartTime ? { startTime: new Date(snapshot.StartTime) } : {}),
-    ...(snapshot.VolumeId ? { sourceVolumeId: snapshot.VolumeId } : {}),
-    ...(snapshot.VolumeSize !== undefined ? { sizeGiB: snapshot.VolumeSize } : {}),
-    ...(snapshot.Encrypted !== undefined ? { encrypted: snapshot.Encrypted } : {}),
-    ...(snapshot.KmsKeyId ? { kmsKeyId: snapshot.KmsKeyId } : {}),
-    tags: fromTagList(snapshot.Tags),
-  };
-}
-
-function fromRdsInstance(snapshot: DBSnapshot, region: string): StoredSnapshot {
-  return {
-    kind: 'rds-instance',
-    id: snapshot.DBSnapshotIdentifier ?? '',
-    ...(snapshot.DBSnapshotArn ? { arn: snapshot.DBSnapshotArn } : {}),
-    region,
-    state: pointStateOf('rds-instance', snapshot.Status),
-    status: snapshot.Status ?? 'unknown',
-    ...(snapshot.SnapshotCreateTime ? { startTime: new Date(snapshot.SnapshotCreateTime) } : {}),
-    ...(snapshot.DBInstanceIdentifier ? { sourceVolumeId: snapshot.DBInstanceIdentifier } : {}),
-    ...(snapshot.AllocatedStorage !== undefined ? { sizeGiB: snapshot.AllocatedStorage } : {}),
-    ...(snapshot.Encrypted !== undefined ? { encrypted: snapshot.Encrypted } : {}),
-    ...(snapshot.KmsKeyId ? { kmsKeyId: snapshot.KmsKeyId } : {}),
-    tags: fromTagList(snapshot.TagList),
-  };
-}
-
-function fromRdsCluster(snapshot: DBClusterSnapshot, region: string): StoredSnapshot {
-  return {
-    kind: 'rds-cluster',
-    id: snapshot.DBClusterSnapshotIdentifier ?? '',
-    ...(snapshot.DBClusterSnapshotArn ? { arn: snapshot.DBClusterSnapshotArn } : {}),
-    region,
-    state: pointStateOf('rds-cluster', snapshot.Status),
-    status: snapshot.Status ?? 'unknown',
-    ...(snapshot.SnapshotCreateTime ? { startTime: new Date(snapshot.SnapshotCreateTime) } : {}),
-    ...(snapshot.DBClusterIdentifier ? { sourceVolumeId: snapshot.DBClusterIdentifier } : {}),
-    ...(snapshot.AllocatedStorage !== undefined ? { sizeGiB: snapshot.AllocatedStorage } : {}),
-    ...(snapshot.StorageEncrypted !== undefined ? { encrypted: snapshot.StorageEncrypted } : {}),
-    ...(snapshot.KmsKeyId ? { kmsKeyId: snapshot.KmsKeyId } : {}),
-    tags: fromTagList(snapshot.TagList),
-  };
-}
-
 /**
  * EBS CopySnapshot and RDS CopyDBSnapshot / CopyDBClusterSnapshot, each sent by a client in the destination
  * Region with SourceRegion set, so the SDK presigns the source-Region request; tags go on at creation.
@@ -106,16 +54,16 @@ export class AwsCopyBackend implements CopyBackend {
       if (ref.kind === 'ebs') {
         const result = await this.clients.ec2(region).send(new DescribeSnapshotsCommand({ SnapshotIds: [ref.id] }));
         const snapshot = result.Snapshots?.[0];
-        return snapshot ? fromEbs(snapshot, region) : undefined;
+        return snapshot ? fromEbsSnapshot(snapshot, region) : undefined;
       }
       if (ref.kind === 'rds-instance') {
         const result = await this.clients.rds(region).send(new DescribeDBSnapshotsCommand({ DBSnapshotIdentifier: ref.id }));
         const snapshot = result.DBSnapshots?.[0];
-        return snapshot ? fromRdsInstance(snapshot, region) : undefined;
+        return snapshot ? fromRdsSnapshot(snapshot, region) : undefined;
       }
       const result = await this.clients.rds(region).send(new DescribeDBClusterSnapshotsCommand({ DBClusterSnapshotIdentifier: ref.id }));
       const snapshot = result.DBClusterSnapshots?.[0];
-      return snapshot ? fromRdsCluster(snapshot, region) : undefined;
+      return snapshot ? fromRdsClusterSnapshot(snapshot, region) : undefined;
     } catch (error) {
       if (NOT_FOUND.test(errorName(error))) return undefined;
       throw error;

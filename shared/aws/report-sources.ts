@@ -1,6 +1,6 @@
 import type { DailyReportDeps } from '../use-cases/daily-report.js';
-import { ActivityLog } from './activity-log.js';
-import { dlmClient, documentClient, ec2Client, rdsClient } from './clients.js';
+import { activityLogOf } from './activity-log.js';
+import { dlmClient, ec2Client, rdsClient } from './clients.js';
 import { listDlmTargets } from './dlm-coverage.js';
 import { listAllResources } from './resource-inventory.js';
 import { SnapshotCatalog } from './snapshot-catalog.js';
@@ -14,7 +14,7 @@ export function reportSources(settings: {
 }): Pick<DailyReportDeps, 'inventory' | 'snapshots' | 'activity' | 'dlmTargets'> {
   const at = (region: string) => ({ region, ...(settings.endpoint ? { endpoint: settings.endpoint } : {}) });
   const primary = at(settings.primaryRegion);
-  const activityLog = settings.activityTable ? new ActivityLog(documentClient(primary), settings.activityTable) : undefined;
+  const activityLog = activityLogOf({ ...settings, region: settings.primaryRegion });
   return {
     inventory: () => listAllResources(ec2Client(primary), rdsClient(primary)),
     snapshots: (region) => new SnapshotCatalog(ec2Client(at(region)), rdsClient(at(region)), region).listOurs({ stack: settings.stack }),

@@ -1,7 +1,8 @@
 import { paginateDescribeSnapshots, type EC2Client } from '@aws-sdk/client-ec2';
 import { paginateDescribeDBClusterSnapshots, paginateDescribeDBSnapshots, type RDSClient } from '@aws-sdk/client-rds';
 import { fromTagList, TAG } from '../domain/recovery-point-tags.js';
-import { pointStateOf, type StoredSnapshot } from '../domain/recovery-points.js';
+import type { StoredSnapshot } from '../domain/recovery-points.js';
+import { fromEbsSnapshot, fromRdsClusterSnapshot, fromRdsSnapshot } from './stored-snapshot.js';
 
 /**
  * Lists the snapshots this stack owns in one Region, normalised: EBS by tag filter (server side), RDS
@@ -26,20 +27,7 @@ export class SnapshotCatalog {
     for await (const page of paginateDescribeSnapshots({ client: this.ec2, pageSize: 1000 }, { OwnerIds: ['self'], Filters })) {
       for (const snapshot of page.Snapshots ?? []) {
         if (!snapshot.SnapshotId) continue;
-        snapshots.push({
-          kind: 'ebs',
-          id: snapshot.SnapshotId,
-          region: this.region,
-          state: pointStateOf('ebs', snapshot.State),
-          status: snapshot.State ?? 'unknown',
-          ...(snapshot.StartTime ? { startTime: new Date(snapshot.StartTime) } : {}),
-          ...(snapshot.VolumeId ? { sourceVolumeId: snapshot.VolumeId } : {}),
-          ...(snapshot.VolumeSize !== undefined ? { sizeGiB: snapshot.VolumeSize } : {}),
-          ...(snapshot.FullSnapshotSizeInBytes !== undefined ? { storedBytes: snapshot.FullSnapshotSizeInBytes } : {}),
-          ...(snapshot.Encrypted !== undefined ? { encrypted: snapshot.Encrypted } : {}),
-          ...(snapshot.KmsKeyId ? { kmsKeyId: snapshot.KmsKeyId } : {}),
-          tags: fromTagList(snapshot.Tags),
-        });
+        snapshots.push(fromEbsSnapshot(snapshot, this.region));
       }
     }
     return snapshots;
@@ -52,40 +40,14 @@ export class SnapshotCatalog {
       for (const snapshot of page.DBSnapshots ?? []) {
         const tags = fromTagList(snapshot.TagList);
         if (!snapshot.DBSnapshotIdentifier || !ours(tags)) continue;
-        snapshots.push({
-          kind: 'rds-instance',
-          id: snapshot.DBSnapshotIdentifier,
-          ...(snapshot.DBSnapshotArn ? { arn: snapshot.DBSnapshotArn } : {}),
-          region: this.region,
-          state: pointStateOf('rds-instance', snapshot.Status),
-          status: snapshot.Status ?? 'unknown',
-          ...(snapshot.SnapshotCreateTime ? { startTime: new Date(snapshot.SnapshotCreateTime) } : {}),
-          ...(snapshot.DBInstanceIdentifier ? { sourceVolumeId: snapshot.DBInstanceIdentifier } : {}),
-          ...(snapshot.AllocatedStorage !== undefined ? { sizeGiB: snapshot.AllocatedStorage } : {}),
-          ...(snapshot.Encrypted !== undefined ? { encrypted: snapshot.Encrypted } : {}),
-          ...(snapshot.KmsKeyId ? { kmsKeyId: snapshot.KmsKeyId } : {}),
-          tags,
-        });
+        snapshots.push(fromRdsSnapshot(snapshot, this.region));
       }
     }
     for await (const page of paginateDescribeDBClusterSnapshots({ client: this.rds, pageSize: 100 }, { SnapshotType: 'manual' })) {
       for (const snapshot of page.DBClusterSnapshots ?? []) {
         const tags = fromTagList(snapshot.TagList);
         if (!snapshot.DBClusterSnapshotIdentifier || !ours(tags)) continue;
-        snapshots.push({
-          kind: 'rds-cluster',
-          id: snapshot.DBClusterSnapshotIdentifier,
-          ...(snapshot.DBClusterSnapshotArn ? { arn: snapshot.DBClusterSnapshotArn } : {}),
-          region: this.region,
-          state: pointStateOf('rds-cluster', snapshot.Status),
-          status: snapshot.Status ?? 'unknown',
-          ...(snapshot.SnapshotCreateTime ? { startTime: new Date(snapshot.SnapshotCreateTime) } : {}),
-          ...(snapshot.DBClusterIdentifier ? { sourceVolumeId: snapshot.DBClusterIdentifier } : {}),
-          ...(snapshot.AllocatedStorage !== undefined ? { sizeGiB: snapshot.AllocatedStorage } : {}),
-          ...(snapshot.StorageEncrypted !== undefined ? { encrypted: snapshot.StorageEncrypted } : {}),
-          ...(snapshot.KmsKeyId ? { kmsKeyId: snapshot.KmsKeyId } : {}),
-          tags,
-        });
+        snapshots.push(fromRdsClusterSnapshot(snapshot, this.region));
       }
     }
     return snapshots;
