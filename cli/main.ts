@@ -13,12 +13,13 @@ import { isKnownRegion } from '../shared/domain/regions.js';
 import { slotFor } from '../shared/domain/schedule-slot.js';
 import { findPlan } from '../shared/runtime/plans.js';
 import { CREATE_SNAPSHOTS_DEFAULTS, createSnapshots } from '../shared/use-cases/create-snapshots.js';
-import { PRUNE_DEFAULTS, pruneEveryRegion, pruneRegionsOf } from '../shared/use-cases/prune-recovery-points.js';
+import { PRUNE_DEFAULTS, pruneEveryRegion, pruneRegionsOf, type SnapshotOutcome } from '../shared/use-cases/prune-recovery-points.js';
 import { drillCommand } from './drill-commands.js';
 import { renderOutcome, renderPlan, renderSummary } from './render.js';
 import { renderPruneRun } from './render-prune.js';
 import { reconcileFoundProblems, renderReconcile, runReconcile } from './reconcile-command.js';
 import { renderDlmSync } from './render-dlm.js';
+import { runReport, sendReport } from './report-command.js';
 import { SYNC_DLM_DEFAULTS, syncDlmPolicies } from '../shared/use-cases/sync-dlm.js';
 
 export interface CliIo {
@@ -33,7 +34,7 @@ export interface CliIo {
 /** Exit codes a script can rely on. */
 export const EXIT = { ok: 0, problems: 1, badInput: 2 } as const;
 
-const HELP = `backup-orchestrator — scheduled EBS/RDS/Aurora snapshots, DR copies, retention and restore drills
+const HELP = `backup-orchestrator — scheduled EBS/RDS/Aurora snapshots, DR copies, retention, restore drills and reports
 
 Usage:
   backup-orchestrator plan validate [file]        check a plans file (default ${DEFAULT_PLANS_FILE})
@@ -45,6 +46,7 @@ Usage:
         [--region <r>]                            only this Region (default: primary and every DR Region)
         [--at <ISO time>] [--dry-run]             the time to plan for (default: now); print the plan, delete nothing
   backup-orchestrator reconcile                   start missing DR copies, redo errored ones, report stuck ones
+        [--at <ISO time>]                         the time to reconcile as of (default: now)
         [--dry-run]                               say what it would start or redo; change nothing
   backup-orchestrator dlm sync                    make the Data Lifecycle Manager policies match the engine: dlm plans
         [--execution-role <arn>]                  role DLM runs them with (default $DLM_EXECUTION_ROLE_ARN; stack output DlmExecutionRoleArn)
@@ -56,6 +58,12 @@ Usage:
         [--wait]                                  follow the drill; exit 0 on PASS, 1 on FAIL, 2 on bad input
         [--state-machine <arn>]                   default: $DRILL_STATE_MACHINE_ARN, else <stack>-restore-drill
   backup-orchestrator drill status <execution>    a drill's progress or verdict, from the execution ARN drill start printed
+  backup-orchestrator report                      the daily report, now: each resource's newest good recovery point in
+                                                  every Region against its RPO, coverage, last 24 hours, drills, storage
+        [--at <ISO time>]                         the time to report as of (default: now)
+        [--send]                                  also publish it to the notifications topic (email text + JSON form)
+        [--topic <arn>]                           the topic for --send (default: $NOTIFICATION_TOPIC_ARN)
+        [--activity-table <name>]                 the run log (default: $ACTIVITY_TABLE, else <stack>-ActivityTable-…; stack output ActivityTableName)
 
 Options for commands that call AWS:
   --plans <file>       plans file (default: $PLANS_FILE or ${DEFAULT_PLANS_FILE})
@@ -66,7 +74,17 @@ Options for commands that call AWS:
   --json               machine-readable output
   -h, --help           this help
 
-Exit codes: 0 all good, 1 problems found (e.g. a snapshot failed), 2 bad input (arguments or plans file).
+Exit codes: 0 all good, 1 problems found (e.g. a snapshot failed, a drill failed, the report lists problems),
+2 bad input (arguments or plans file; nothing was changed).
+
+Examples:
+  backup-orchestrator plan validate                                 check backup-plans.yml before a deploy
+  backup-orchestrator backup run --plan gold --dry-run              what the next gold run would snapshot
+  backup-orchestrator prune --region eu-central-1 --dry-run         what retention would delete in the DR Region
+  backup-orchestrator drill start --plan gold --region dr --wait    restore from the DR Region and wait for the verdict
+  backup-orchestrator report --json > report.json                   the daily report for a script
+
+New here? \`npm run sandbox\` plays a week of backup-plans.yml on a local AWS (no account needed); see README.md.
 `;
 
 const OPTIONS = {
@@ -81,12 +99,36 @@ const OPTIONS = {
   endpoint: { type: 'string' },
   stack: { type: 'string' },
   'execution-role': { type: 'string' },
+  send: { type: 'boolean' },
+  topic: { type: 'string' },
+  'activity-table': { type: 'string' },
   'dry-run': { type: 'boolean' },
   json: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } satisfies ParseArgsConfig['options'];
 
 type Options = { [K in keyof typeof OPTIONS]?: (typeof OPTIONS)[K]['type'] extends 'boolean' ? boolean : string };
+
+/** The DR Regions of the plans' copy rules. */
+function copyRegionsOf(config: PlansConfig): string[] {
+  return [...new Set(config.plans.flatMap((plan) => plan.copies.map((copy) => copy.region)))];
+}
+
+/** Options every command reads the same way, checked before anything is read or called. */
+function checkCommonOptions(command: string, options: Options): void {
+  // drill start takes primary|dr as well; it checks its Region against the plan itself.
+  if (options.region && command !== 'drill' && !isKnownRegion(options.region)) throw new BadInputError(`--region "${options.region}" is not an AWS Region`, ['e.g. eu-west-1']);
+  if (options.endpoint !== undefined && !/^https?:\/\/[^\s/]+/.test(options.endpoint)) {
+    throw new BadInputError(`--endpoint "${options.endpoint}" is not an http(s) URL`, ['e.g. http://127.0.0.1:5000 for a local moto_server']);
+  }
+}
+
+/** --at as a time, or now. */
+function timeOf(options: Options, io: CliIo): Date {
+  const at = options.at ? new Date(options.at) : io.now();
+  if (Number.isNaN(at.getTime())) throw new BadInputError(`--at "${options.at}" is not a time`, ['use ISO-8601, e.g. 2026-11-26T15:00:00Z']);
+  return at;
+}
 
 function loadPlansFile(file: string): PlansConfig {
   let source: string;
@@ -122,8 +164,7 @@ async function backupCommand(sub: string | undefined, options: Options, io: CliI
   const config = loadPlansFile(options.plans ?? io.env.PLANS_FILE ?? DEFAULT_PLANS_FILE);
   const plan = findPlan(config, options.plan);
   if (plan.engine === 'dlm') throw new BadInputError(`plan ${plan.id} runs on Data Lifecycle Manager`, ['DLM takes its snapshots itself']);
-  const at = options.at ? new Date(options.at) : io.now();
-  if (Number.isNaN(at.getTime())) throw new BadInputError(`--at "${options.at}" is not a time`, ['use ISO-8601, e.g. 2026-11-26T15:00:00Z']);
+  const at = timeOf(options, io);
   if (options.profile) io.env.AWS_PROFILE = options.profile;
   const region = options.region ?? config.primaryRegion;
   const summary = await createSnapshots(
@@ -144,7 +185,9 @@ async function reconcileCommand(sub: string | undefined, options: Options, io: C
   const config = loadPlansFile(options.plans ?? io.env.PLANS_FILE ?? DEFAULT_PLANS_FILE);
   if (options.profile) io.env.AWS_PROFILE = options.profile;
   const stack = options.stack ?? io.env.STACK_NAME ?? 'backup-orchestrator-prod';
-  const summary = await runReconcile({ config, stack, now: io.now(), dryRun: Boolean(options['dry-run']), env: io.env, ...(options.endpoint ? { endpoint: options.endpoint } : {}) });
+  const now = timeOf(options, io);
+  if (!options.json) io.stderr(`reconciling the DR copies of ${stack} in ${copyRegionsOf(config).join(', ') || 'no DR Region'}…`);
+  const summary = await runReconcile({ config, stack, now, dryRun: Boolean(options['dry-run']), env: io.env, ...(options.endpoint ? { endpoint: options.endpoint } : {}) });
   io.stdout(options.json ? JSON.stringify(summary) : renderReconcile(summary));
   return reconcileFoundProblems(summary) ? EXIT.problems : EXIT.ok;
 }
@@ -152,24 +195,57 @@ async function reconcileCommand(sub: string | undefined, options: Options, io: C
 async function pruneCommand(sub: string | undefined, options: Options, io: CliIo): Promise<number> {
   if (sub !== undefined) throw new BadInputError(`unknown command "prune ${sub}"`, ['use "prune [--region <r>] [--dry-run]"; see --help']);
   const config = loadPlansFile(options.plans ?? io.env.PLANS_FILE ?? DEFAULT_PLANS_FILE);
-  const now = options.at ? new Date(options.at) : io.now();
-  if (Number.isNaN(now.getTime())) throw new BadInputError(`--at "${options.at}" is not a time`, ['use ISO-8601, e.g. 2026-11-26T15:00:00Z']);
-  if (options.region && !isKnownRegion(options.region)) throw new BadInputError(`--region "${options.region}" is not an AWS Region`, ['e.g. eu-west-1']);
+  const now = timeOf(options, io);
   if (options.profile) io.env.AWS_PROFILE = options.profile;
   const settings = (region: string) => ({ region, ...(options.endpoint ? { endpoint: options.endpoint } : {}) });
   const stack = options.stack ?? io.env.STACK_NAME ?? 'backup-orchestrator-prod';
   const sources = new AwsSourceInventory(ec2Client(settings(config.primaryRegion)), rdsClient(settings(config.primaryRegion)));
   const summary = await pruneEveryRegion(
     { config, regions: options.region ? [options.region] : pruneRegionsOf(config), now, dryRun: Boolean(options['dry-run']), budget: PRUNE_DEFAULTS.budget },
-    (region) => ({
-      stack,
-      catalog: new SnapshotCatalog(ec2Client(settings(region)), rdsClient(settings(region)), region),
-      sources,
-      deleter: new AwsSnapshotDeleter(ec2Client(settings(region)), rdsClient(settings(region)), region),
-    }),
+    (region) => {
+      if (!options.json) io.stderr(`pruning ${region}${options['dry-run'] ? ' (dry run)' : ''}…`);
+      return {
+        stack,
+        catalog: new SnapshotCatalog(ec2Client(settings(region)), rdsClient(settings(region)), region),
+        sources,
+        deleter: new AwsSnapshotDeleter(ec2Client(settings(region)), rdsClient(settings(region)), region),
+        ...(options.json ? {} : { onOutcome: (outcome: SnapshotOutcome) => io.stderr(`  ${outcome.snapshotId}: ${outcome.status}`) }),
+      };
+    },
   );
   io.stdout(options.json ? JSON.stringify(summary) : renderPruneRun(summary));
   return summary.failures > 0 ? EXIT.problems : EXIT.ok;
+}
+
+async function reportCommand(sub: string | undefined, options: Options, io: CliIo): Promise<number> {
+  if (sub !== undefined) throw new BadInputError(`unknown command "report ${sub}"`, ['use "report [--send] [--json]"; see --help']);
+  const topicArn = options.topic ?? io.env.NOTIFICATION_TOPIC_ARN;
+  if (options.topic && !options.send) throw new BadInputError('--topic is only used with --send', ['add --send to publish the report, or leave --topic out to print it']);
+  if (options.send && !topicArn) throw new BadInputError('report --send needs the topic to publish to', ['pass --topic <arn> or set NOTIFICATION_TOPIC_ARN (the stack output NotificationsTopicArn)']);
+  if (topicArn && options.send && !/^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]+(\.fifo)?$/.test(topicArn)) {
+    throw new BadInputError(`"${topicArn}" is not an SNS topic ARN`, ['e.g. arn:aws:sns:eu-west-1:123456789012:backup-orchestrator-prod-notifications']);
+  }
+  const config = loadPlansFile(options.plans ?? io.env.PLANS_FILE ?? DEFAULT_PLANS_FILE);
+  const now = timeOf(options, io);
+  if (options.profile) io.env.AWS_PROFILE = options.profile;
+  const stack = options.stack ?? io.env.STACK_NAME ?? 'backup-orchestrator-prod';
+  const activityTable = options['activity-table'] ?? io.env.ACTIVITY_TABLE;
+  const { report } = await runReport({
+    config,
+    stack,
+    now,
+    env: io.env,
+    ...(options.endpoint ? { endpoint: options.endpoint } : {}),
+    ...(activityTable ? { activityTable } : {}),
+    ...(options.json ? {} : { progress: io.stderr }),
+  });
+  io.stdout(options.json ? report.json : report.text);
+  if (options.send && topicArn) {
+    const region = /^arn:aws[a-z-]*:sns:([a-z0-9-]+):/.exec(topicArn)?.[1] ?? config.primaryRegion;
+    const messageId = await sendReport(report, topicArn, { region, ...(options.endpoint ? { endpoint: options.endpoint } : {}) });
+    if (!options.json) io.stderr(`sent to ${topicArn} (message ${messageId ?? 'without id'})`);
+  }
+  return report.problems > 0 ? EXIT.problems : EXIT.ok;
 }
 
 async function dlmCommand(sub: string | undefined, options: Options, io: CliIo): Promise<number> {
@@ -207,13 +283,15 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
       io.stdout(HELP);
       return command || options.help ? EXIT.ok : EXIT.badInput;
     }
+    checkCommonOptions(command, options);
     if (command === 'plan') return await planCommand(sub, rest, options, io);
     if (command === 'backup') return await backupCommand(sub, options, io);
     if (command === 'prune') return await pruneCommand(sub, options, io);
     if (command === 'dlm') return await dlmCommand(sub, options, io);
     if (command === 'reconcile') return await reconcileCommand(sub, options, io);
     if (command === 'drill') return await drillCommand(sub, rest, () => loadPlansFile(options.plans ?? io.env.PLANS_FILE ?? DEFAULT_PLANS_FILE), options, io);
-    throw new BadInputError(`unknown command "${command}"`, ['commands: plan validate, plan show, backup run, prune, dlm sync, reconcile, drill start, drill status; see --help']);
+    if (command === 'report') return await reportCommand(sub, options, io);
+    throw new BadInputError(`unknown command "${command}"`, ['commands: plan validate, plan show, backup run, prune, reconcile, dlm sync, drill start, drill status, report; see --help']);
   } catch (error) {
     if (error instanceof PlanValidationError || error instanceof BadInputError || error instanceof UnknownPlanError) {
       io.stderr(`error: ${error.message}`);

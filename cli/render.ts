@@ -6,6 +6,7 @@ import type { CreateSnapshotsSummary, ResourceOutcome } from '../shared/use-case
 const STATUS_MARK: Record<ResourceOutcome['status'], string> = {
   created: '+',
   'already-done': '=',
+  queued: '>',
   skipped: '-',
   failed: '!',
 };
@@ -17,6 +18,8 @@ export function renderOutcome(outcome: ResourceOutcome): string {
       return `  ${STATUS_MARK.created} ${what}: created ${outcome.snapshotIds.join(', ')}`;
     case 'already-done':
       return `  ${STATUS_MARK['already-done']} ${what}: already done (${outcome.snapshotIds.join(', ')})`;
+    case 'queued':
+      return `  ${STATUS_MARK.queued} ${what}: queued for the snapshot workers`;
     case 'skipped':
       return `  ${STATUS_MARK.skipped} ${what}: skipped, ${outcome.reason}`;
     case 'failed':

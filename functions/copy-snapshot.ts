@@ -1,7 +1,7 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { Context } from 'aws-lambda';
 import { activityLogOf } from '../shared/aws/activity-log.js';
-import { copyAdapters } from '../shared/aws/copy-adapters.js';
+import { copyAdapters, copyBacklogOf } from '../shared/aws/copy-adapters.js';
 import { parseSnapshotCompletion } from '../shared/domain/snapshot-completion-event.js';
 import * as clock from '../shared/runtime/clock.js';
 import { copyClaim } from '../shared/runtime/copy-claim.js';
@@ -12,6 +12,7 @@ import { createObservability } from '../shared/runtime/observability.js';
 import { loadPlans } from '../shared/runtime/plans.js';
 import { copyActivity } from '../shared/use-cases/copy-activity.js';
 import { copyCompletedSnapshots, type CopyOutcome, type CopySnapshotsSummary } from '../shared/use-cases/copy-snapshots.js';
+import { TRANSIENT_RETRY_DEFAULTS } from '../shared/use-cases/retry-transient.js';
 
 const observability = createObservability('copy-snapshot');
 const { logger, metrics } = observability;
@@ -20,6 +21,8 @@ const env = readEnvironment();
 const settings = readCopySettings();
 const { backend, keys } = copyAdapters(env);
 const claim = copyClaim(env);
+// Copies that find every slot taken wait there for the copy pump (functions/copy-pump.ts).
+const backlog = copyBacklogOf(env);
 const activityLog = activityLogOf(env);
 
 function logOutcome(outcome: CopyOutcome): void {
@@ -35,7 +38,7 @@ export const handler = lambdaStack(observability, async (event: unknown, context
   const now = clock.now();
   const summary = await copyCompletedSnapshots(
     { completion, now },
-    { stack: env.stack, plans, backend, keys, settings, ...(claim ? { guard: claim.guard } : {}), onProgress: logOutcome },
+    { stack: env.stack, plans, backend, keys, settings, ...(claim ? { guard: claim.guard } : {}), ...(backlog ? { backlog } : {}), retry: TRANSIENT_RETRY_DEFAULTS, onProgress: logOutcome },
   );
   for (const ignored of summary.ignored) logger.info('snapshot not copied', ignored);
   // One error per plan and Region whose key cannot be used, however many snapshots it blocked.

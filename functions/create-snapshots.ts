@@ -1,18 +1,18 @@
-import { IdempotencyConfig, makeIdempotent } from '@aws-lambda-powertools/idempotency';
-import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { Context } from 'aws-lambda';
 import { activityLogOf } from '../shared/aws/activity-log.js';
-import { dynamoDbClient } from '../shared/aws/clients.js';
+import { sqsClient } from '../shared/aws/clients.js';
 import { boundedFailures } from '../shared/domain/activity.js';
 import { snapshotBackends } from '../shared/aws/snapshot-backends.js';
+import { SqsSnapshotWorkQueue } from '../shared/aws/snapshot-work-queue.js';
 import { parseScheduledRun } from '../shared/domain/scheduled-run-event.js';
 import { slotFor } from '../shared/domain/schedule-slot.js';
 import { readEnvironment } from '../shared/runtime/environment.js';
 import { lambdaStack } from '../shared/runtime/lambda-stack.js';
 import { createObservability } from '../shared/runtime/observability.js';
 import { findPlan, loadPlans } from '../shared/runtime/plans.js';
-import { CREATE_SNAPSHOTS_DEFAULTS, createSnapshots, type CreateSnapshotsSummary } from '../shared/use-cases/create-snapshots.js';
+import { snapshotClaim } from '../shared/runtime/snapshot-claim.js';
+import { CREATE_INLINE_MAX, CREATE_SNAPSHOTS_DEFAULTS, createSnapshots, type CreateSnapshotsSummary } from '../shared/use-cases/create-snapshots.js';
 
 const observability = createObservability('create-snapshots');
 const { logger, metrics } = observability;
@@ -20,15 +20,11 @@ const plans = loadPlans();
 const env = readEnvironment();
 const clientSettings = { region: env.region, ...(env.endpoint ? { endpoint: env.endpoint } : {}) };
 const backends = snapshotBackends(clientSettings);
-
 // A DynamoDB claim per (plan, resource, slot): two concurrent deliveries of one schedule cannot both create.
-const idempotencyConfig = new IdempotencyConfig({ eventKeyJmesPath: 'key', expiresAfterSeconds: 7 * 24 * 3600 });
-const persistenceStore = env.idempotencyTable
-  ? new DynamoDBPersistenceLayer({ tableName: env.idempotencyTable, awsSdkV3Client: dynamoDbClient(clientSettings) })
-  : undefined;
-const guard = persistenceStore
-  ? <T>(key: string, create: () => Promise<T>) =>
-      makeIdempotent(async (_claim: { key: string }) => create(), { persistenceStore, config: idempotencyConfig, keyPrefix: 'create-snapshots' })({ key })
+const claim = snapshotClaim(env);
+// Large slots go to the snapshot workers (functions/create-snapshots-worker.ts) through the work queue.
+const fanOut = env.snapshotWorkQueueUrl
+  ? { queue: new SqsSnapshotWorkQueue(sqsClient(clientSettings), env.snapshotWorkQueueUrl), inlineMax: CREATE_INLINE_MAX }
   : undefined;
 
 const activityLog = activityLogOf(env);
@@ -36,12 +32,12 @@ const activityLog = activityLogOf(env);
 export const handler = lambdaStack(observability, async (event: unknown, context: Context): Promise<CreateSnapshotsSummary> => {
   const run = parseScheduledRun(event);
   const plan = findPlan(plans, run.planId);
-  idempotencyConfig.registerLambdaContext(context);
+  claim?.registerLambdaContext(context);
   logger.appendKeys({ planId: plan.id });
   metrics.addDimension('plan', plan.id);
   if (plan.engine === 'dlm') {
     logger.warn('plan runs on Data Lifecycle Manager; create-snapshots leaves it alone');
-    return { planId: plan.id, slot: '', dryRun: run.dryRun, resources: 0, created: 0, alreadyDone: 0, skipped: 0, failed: 0, outcomes: [] };
+    return { planId: plan.id, slot: '', dryRun: run.dryRun, resources: 0, created: 0, alreadyDone: 0, queued: 0, skipped: 0, failed: 0, outcomes: [] };
   }
   const summary = await createSnapshots(
     { plan, slot: slotFor(plan, run.scheduledTime), dryRun: run.dryRun },
@@ -49,9 +45,11 @@ export const handler = lambdaStack(observability, async (event: unknown, context
       ...CREATE_SNAPSHOTS_DEFAULTS,
       stack: env.stack,
       backends,
-      ...(guard ? { guard } : {}),
+      ...(claim ? { guard: claim.guard } : {}),
+      ...(fanOut ? { fanOut } : {}),
       remainingTimeMs: () => context.getRemainingTimeInMillis(),
       onProgress: (outcome) => {
+        if (outcome.status === 'queued') return;
         const log = outcome.status === 'failed' ? logger.error.bind(logger) : logger.info.bind(logger);
         log(`recovery point ${outcome.status}`, { ...outcome });
       },
@@ -59,7 +57,9 @@ export const handler = lambdaStack(observability, async (event: unknown, context
   );
   metrics.addMetric('SnapshotsCreated', MetricUnit.Count, summary.created);
   metrics.addMetric('SnapshotsAlreadyDone', MetricUnit.Count, summary.alreadyDone);
+  metrics.addMetric('SnapshotsQueued', MetricUnit.Count, summary.queued);
   metrics.addMetric('SnapshotFailures', MetricUnit.Count, summary.failed);
+  // What this run did itself; the workers record what they create of the queued part, so the sums stay exact.
   if (activityLog && !summary.dryRun) {
     await activityLog.record({
       at: run.scheduledTime,
@@ -75,6 +75,13 @@ export const handler = lambdaStack(observability, async (event: unknown, context
       ),
     });
   }
-  logger.info('slot done', { slot: summary.slot, created: summary.created, alreadyDone: summary.alreadyDone, skipped: summary.skipped, failed: summary.failed });
+  logger.info('slot done', {
+    slot: summary.slot,
+    created: summary.created,
+    alreadyDone: summary.alreadyDone,
+    queued: summary.queued,
+    skipped: summary.skipped,
+    failed: summary.failed,
+  });
   return summary;
 });

@@ -12,6 +12,7 @@ import { loadPlans } from '../shared/runtime/plans.js';
 import { copyActivity } from '../shared/use-cases/copy-activity.js';
 import type { CopyOutcome } from '../shared/use-cases/copy-snapshots.js';
 import { reconcileCopies, type ReconcileSummary } from '../shared/use-cases/reconcile-copies.js';
+import { TRANSIENT_RETRY_DEFAULTS } from '../shared/use-cases/retry-transient.js';
 
 const observability = createObservability('reconcile');
 const { logger, metrics } = observability;
@@ -38,6 +39,7 @@ export const handler = lambdaStack(observability, async (event: unknown, context
     keys,
     settings,
     ...(claim ? { guard: claim.guard } : {}),
+    retry: TRANSIENT_RETRY_DEFAULTS,
     onProgress: logOutcome,
   });
   for (const problem of summary.problems) logger.error(problem.message, { ...problem });

@@ -204,6 +204,8 @@ export interface CreateAuroraClusterOptions {
   /** Default 'aurora-postgresql'. */
   engine?: string;
   instanceClass?: string;
+  /** KMS key (id, ARN or alias) to encrypt the cluster's storage with; unencrypted when absent. */
+  kmsKeyId?: string;
 }
 
 export async function createAuroraCluster(
@@ -218,6 +220,7 @@ export async function createAuroraCluster(
       Engine: engine,
       MasterUsername: 'postgres',
       MasterUserPassword: 'not-a-secret-1',
+      ...(opts.kmsKeyId ? { StorageEncrypted: true, KmsKeyId: opts.kmsKeyId } : {}),
       Tags: tags,
     }),
   );

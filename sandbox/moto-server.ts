@@ -42,7 +42,7 @@ export interface MotoServer {
 export const MOTO_VERSION = '5.2.1';
 
 export const MOTO_INSTALL_HINT =
-  `moto_server was not found on PATH. The integration tests need moto ${MOTO_VERSION} with its server extra. ` +
+  `moto_server was not found on PATH. The local sandbox and the integration tests need moto ${MOTO_VERSION} with its server extra. ` +
   `Install it with:  pipx install "moto[server]==${MOTO_VERSION}"  ` +
   `(or: pip install "moto[server]==${MOTO_VERSION}")`;
 
@@ -178,7 +178,7 @@ function waitForExit(child: ChildProcess, timeoutMs: number): Promise<boolean> {
 
 let setprivAvailable: boolean | undefined;
 
-function spawnMoto(executable: string, port: number, logFd: number): ChildProcess {
+function spawnMoto(executable: string, port: number, logFd: number, options: MotoServerOptions): ChildProcess {
   const args = ['-H', HOST, '-p', String(port)];
   if (setprivAvailable === undefined)
     setprivAvailable = process.platform === 'linux' && onPath('setpriv') !== undefined;
@@ -186,7 +186,12 @@ function spawnMoto(executable: string, port: number, logFd: number): ChildProces
     ? ['setpriv', ['--pdeathsig', 'KILL', '--', executable, ...args]]
     : [executable, args];
   return spawn(command, commandArgs, {
-    env: { ...process.env, MOTO_EC2_LOAD_DEFAULT_AMIS: 'false', PYTHONUNBUFFERED: '1' },
+    env: {
+      ...process.env,
+      MOTO_EC2_LOAD_DEFAULT_AMIS: 'false',
+      PYTHONUNBUFFERED: '1',
+      ...(options.pythonPath?.length ? { PYTHONPATH: [...options.pythonPath, process.env.PYTHONPATH].filter(Boolean).join(path.delimiter) } : {}),
+    },
     stdio: ['ignore', logFd, logFd],
   });
 }
@@ -204,13 +209,14 @@ async function startOnce(
   executable: string,
   logDir: string,
   attempt: number,
+  options: MotoServerOptions,
 ): Promise<{ child: ChildProcess; port: number; logFile: string }> {
   const port = await findFreePort();
   const logFile = path.join(logDir, `moto-${attempt}.log`);
   const logFd = openSync(logFile, 'w');
   let child: ChildProcess;
   try {
-    child = spawnMoto(executable, port, logFd);
+    child = spawnMoto(executable, port, logFd, options);
   } finally {
     closeSync(logFd); // the child holds its own copy
   }
@@ -259,8 +265,13 @@ async function startOnce(
   );
 }
 
+export interface MotoServerOptions {
+  /** Folders put first on the server's PYTHONPATH (e.g. one holding a sitecustomize.py that moto imports first). */
+  pythonPath?: string[];
+}
+
 /** Starts a fresh moto_server on a free loopback port and waits until it answers. */
-export async function startMotoServer(): Promise<MotoServer> {
+export async function startMotoServer(options: MotoServerOptions = {}): Promise<MotoServer> {
   const executable = onPath('moto_server');
   if (!executable) throw new Error(MOTO_INSTALL_HINT);
   installSafetyNet();
@@ -270,7 +281,7 @@ export async function startMotoServer(): Promise<MotoServer> {
   // The port can be taken between findFreePort() closing it and moto binding it: retry then.
   for (let attempt = 1; !started; attempt++) {
     try {
-      started = await startOnce(executable, logDir, attempt);
+      started = await startOnce(executable, logDir, attempt, options);
     } catch (err) {
       if (err instanceof StartFailure && err.portTaken && attempt < 3) continue;
       throw err instanceof StartFailure ? new Error(`${err.message}\n(server logs kept in ${logDir})`) : err;

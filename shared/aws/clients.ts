@@ -7,10 +7,15 @@ import { DLMClient } from '@aws-sdk/client-dlm';
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import type { MiddlewareStack } from '@smithy/types';
+import { readRateLimitSettings } from '../runtime/rate-limit-settings.js';
+import { ApiRateLimiter, useRateLimit } from './api-rate-limiter.js';
 
 /**
- * One place that builds SDK clients: adaptive retry with an explicit attempt budget, and an optional
- * endpoint (the local sandbox and tests point every client at moto_server on loopback).
+ * One place that builds SDK clients: adaptive retry with an explicit attempt budget, a client-side token
+ * bucket per (service, Region, API) shared by the whole container, and an optional endpoint (the local
+ * sandbox and tests point every client at moto_server on loopback).
  */
 export interface ClientSettings {
   region: string;
@@ -19,7 +24,21 @@ export interface ClientSettings {
 }
 
 type ClientClass<T> = new (config: Record<string, unknown>) => T;
+type AnyClient = { middlewareStack: MiddlewareStack<object, object> };
 const cache = new Map<string, unknown>();
+let limiter: ApiRateLimiter | undefined;
+const clientHooks: Array<(client: AnyClient, info: { service: string; region: string }) => void> = [];
+
+/** The container's limiter, sized from API_RATE_SHARE / API_RATE_LIMITS on first use. */
+export function apiRateLimiter(): ApiRateLimiter {
+  limiter ??= new ApiRateLimiter(readRateLimitSettings());
+  return limiter;
+}
+
+/** Tests and the benchmark add SDK middleware (fault injection, call counting) to every client built afterwards. */
+export function onClientCreated(hook: (client: AnyClient, info: { service: string; region: string }) => void): void {
+  clientHooks.push(hook);
+}
 
 function build<T>(kind: string, Client: ClientClass<T>, settings: ClientSettings): T {
   const key = `${kind}|${settings.region}|${settings.endpoint ?? ''}|${settings.maxAttempts ?? ''}`;
@@ -31,6 +50,8 @@ function build<T>(kind: string, Client: ClientClass<T>, settings: ClientSettings
       maxAttempts: settings.maxAttempts ?? 6,
       ...(settings.endpoint ? { endpoint: settings.endpoint } : {}),
     });
+    useRateLimit(client as AnyClient, apiRateLimiter(), settings.region);
+    for (const hook of clientHooks) hook(client as AnyClient, { service: kind, region: settings.region });
     cache.set(key, client);
   }
   return client;
@@ -43,6 +64,7 @@ export const snsClient = (settings: ClientSettings) => build('sns', SNSClient as
 export const dlmClient = (settings: ClientSettings) => build('dlm', DLMClient as ClientClass<DLMClient>, settings);
 export const lambdaClient = (settings: ClientSettings) => build('lambda', LambdaClient as ClientClass<LambdaClient>, settings);
 export const sfnClient = (settings: ClientSettings) => build('sfn', SFNClient as ClientClass<SFNClient>, settings);
+export const sqsClient = (settings: ClientSettings) => build('sqs', SQSClient as ClientClass<SQSClient>, settings);
 export const dynamoDbClient = (settings: ClientSettings) => build('dynamodb', DynamoDBClient as ClientClass<DynamoDBClient>, settings);
 /** Document client over the cached DynamoDB client; undefined attributes are dropped, not rejected. */
 export const documentClient = (settings: ClientSettings) =>

@@ -1,6 +1,7 @@
 import type { CopyBackend, KeyInspector } from '../use-cases/copy-snapshots.js';
-import { ec2Client, kmsClient, rdsClient } from './clients.js';
+import { ec2Client, kmsClient, rdsClient, sqsClient } from './clients.js';
 import { AwsCopyBackend } from './copy-backend.js';
+import { SqsCopyBacklog } from './copy-backlog-queue.js';
 import { KmsKeyInspector } from './kms-key-inspector.js';
 
 /** The copy use cases' adapters wired to the default clients, in whatever Region each call needs. */
@@ -13,4 +14,10 @@ export function copyAdapters(settings: { endpoint?: string }): { backend: CopyBa
     }),
     keys: new KmsKeyInspector((region) => kmsClient({ region, ...endpoint })),
   };
+}
+
+/** The copy backlog queue (COPY_BACKLOG_QUEUE_URL), or undefined outside the stack: then the reconciler starts what waits. */
+export function copyBacklogOf(env: { region: string; endpoint?: string }, queueUrl = process.env.COPY_BACKLOG_QUEUE_URL): SqsCopyBacklog | undefined {
+  if (!queueUrl) return undefined;
+  return new SqsCopyBacklog(sqsClient({ region: env.region, ...(env.endpoint ? { endpoint: env.endpoint } : {}) }), queueUrl);
 }

@@ -3,6 +3,7 @@ import {
   CreateTagsCommand,
   DeleteSnapshotCommand,
   DescribeSnapshotsCommand,
+  paginateDescribeSnapshots,
   type EC2Client,
 } from '@aws-sdk/client-ec2';
 import {
@@ -15,7 +16,7 @@ import {
   DescribeDBSnapshotsCommand,
   type RDSClient,
 } from '@aws-sdk/client-rds';
-import { rdsCopyIdentifier } from '../domain/copies.js';
+import { rdsCopyIdentifier, type CopyService } from '../domain/copies.js';
 import { TAG, toTagList, type Tags } from '../domain/recovery-point-tags.js';
 import type { StoredSnapshot } from '../domain/recovery-points.js';
 import { fromEbsSnapshot, fromRdsClusterSnapshot, fromRdsSnapshot } from './stored-snapshot.js';
@@ -47,6 +48,46 @@ export class AwsCopyBackend implements CopyBackend {
 
   listOurs(region: string, stack: string): Promise<StoredSnapshot[]> {
     return new SnapshotCatalog(this.clients.ec2(region), this.clients.rds(region), region).listOurs({ stack });
+  }
+
+  /** Our copies still pending in a Region: EBS by server-side filters (one call), RDS by listing its manual snapshots. */
+  async listInFlight(region: string, stack: string, services: ReadonlySet<CopyService>): Promise<StoredSnapshot[]> {
+    const found: StoredSnapshot[] = [];
+    if (services.has('ebs')) {
+      const Filters = [
+        { Name: `tag:${TAG.stack}`, Values: [stack] },
+        { Name: 'tag-key', Values: [TAG.sourceSnapshotId] },
+        { Name: 'status', Values: ['pending'] },
+      ];
+      for await (const page of paginateDescribeSnapshots({ client: this.clients.ec2(region), pageSize: 1000 }, { OwnerIds: ['self'], Filters })) {
+        for (const snapshot of page.Snapshots ?? []) found.push(fromEbsSnapshot(snapshot, region));
+      }
+    }
+    if (services.has('rds')) {
+      const ours = await new SnapshotCatalog(this.clients.ec2(region), this.clients.rds(region), region).listOurs({ stack, kinds: ['rds'] });
+      found.push(...ours.filter((snapshot) => snapshot.state === 'pending' && TAG.sourceSnapshotId in snapshot.tags));
+    }
+    return found;
+  }
+
+  /** Our copies (any state) of these sources in a Region: EBS 200 sources to a call, RDS by each first attempt's identifier. */
+  async listCopiesOf(region: string, stack: string, sources: readonly StoredSnapshot[]): Promise<StoredSnapshot[]> {
+    const found: StoredSnapshot[] = [];
+    const ebs = sources.filter((source) => source.kind === 'ebs').map((source) => source.id);
+    for (let start = 0; start < ebs.length; start += 200) {
+      const Filters = [
+        { Name: `tag:${TAG.stack}`, Values: [stack] },
+        { Name: `tag:${TAG.sourceSnapshotId}`, Values: ebs.slice(start, start + 200) },
+      ];
+      for await (const page of paginateDescribeSnapshots({ client: this.clients.ec2(region), pageSize: 1000 }, { OwnerIds: ['self'], Filters })) {
+        for (const snapshot of page.Snapshots ?? []) found.push(fromEbsSnapshot(snapshot, region));
+      }
+    }
+    for (const source of sources.filter((candidate) => candidate.kind !== 'ebs')) {
+      const copy = await this.describe(region, { kind: source.kind, id: rdsCopyIdentifier(source.id, 1) });
+      if (copy && copy.tags[TAG.stack] === stack && copy.tags[TAG.sourceSnapshotId] === source.id) found.push(copy);
+    }
+    return found;
   }
 
   async describe(region: string, ref: CompletedSnapshotRef): Promise<StoredSnapshot | undefined> {

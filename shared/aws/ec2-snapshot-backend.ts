@@ -1,6 +1,7 @@
 import {
   CreateSnapshotCommand,
   CreateSnapshotsCommand,
+  DescribeSnapshotsCommand,
   paginateDescribeInstances,
   paginateDescribeSnapshots,
   paginateDescribeVolumes,
@@ -12,6 +13,8 @@ import { fromTagList, TAG, toTagList } from '../domain/recovery-point-tags.js';
 import type { ProtectedResource, SnapshotBackend } from '../use-cases/create-snapshots.js';
 
 const PAGE_SIZE = 500;
+/** DescribeSnapshots pages hold up to 1,000: fewer calls for a slot of thousands of resources. */
+const SNAPSHOT_PAGE_SIZE = 1000;
 const SNAPSHOTTABLE_INSTANCE_STATES = ['running', 'stopping', 'stopped'];
 
 function selectionFilter(plan: Plan): Filter {
@@ -72,7 +75,7 @@ export class Ec2SnapshotBackend implements SnapshotBackend {
   async findSlotRecoveryPoints(query: { stack: string; planId: string; slot: string }): Promise<Map<string, string[]>> {
     const byResource = new Map<string, string[]>();
     const pages = paginateDescribeSnapshots(
-      { client: this.ec2, pageSize: PAGE_SIZE },
+      { client: this.ec2, pageSize: SNAPSHOT_PAGE_SIZE },
       {
         OwnerIds: ['self'],
         Filters: [
@@ -92,6 +95,22 @@ export class Ec2SnapshotBackend implements SnapshotBackend {
       }
     }
     return byResource;
+  }
+
+  async findSlotRecoveryPoint(query: { stack: string; planId: string; slot: string; resourceId: string }): Promise<string[]> {
+    const result = await this.ec2.send(
+      new DescribeSnapshotsCommand({
+        OwnerIds: ['self'],
+        Filters: [
+          { Name: `tag:${TAG.stack}`, Values: [query.stack] },
+          { Name: `tag:${TAG.plan}`, Values: [query.planId] },
+          { Name: `tag:${TAG.slot}`, Values: [query.slot] },
+          { Name: `tag:${TAG.resourceId}`, Values: [query.resourceId] },
+          { Name: 'status', Values: ['pending', 'completed'] },
+        ],
+      }),
+    );
+    return (result.Snapshots ?? []).flatMap((snapshot) => (snapshot.SnapshotId ? [snapshot.SnapshotId] : []));
   }
 
   async createRecoveryPoint(

@@ -15,8 +15,10 @@ export class SnapshotCatalog {
     readonly region: string,
   ) {}
 
-  async listOurs(query: { stack: string; planId?: string }): Promise<StoredSnapshot[]> {
-    const [ebs, rds] = await Promise.all([this.listEbs(query), this.listRds(query)]);
+  /** `kinds` limits the listing to EBS or RDS snapshots (both by default). */
+  async listOurs(query: { stack: string; planId?: string; kinds?: ReadonlyArray<'ebs' | 'rds'> }): Promise<StoredSnapshot[]> {
+    const kinds = query.kinds ?? ['ebs', 'rds'];
+    const [ebs, rds] = await Promise.all([kinds.includes('ebs') ? this.listEbs(query) : [], kinds.includes('rds') ? this.listRds(query) : []]);
     return [...ebs, ...rds];
   }
 

@@ -8,6 +8,8 @@ export interface RuntimeEnvironment {
   idempotencyTable?: string;
   /** The run log the daily report reads; unset when running outside the stack (CLI). */
   activityTable?: string;
+  /** SQS queue the scheduled run hands large slots to (the snapshot workers drain it); unset: always inline. */
+  snapshotWorkQueueUrl?: string;
 }
 
 export class ConfigurationError extends Error {
@@ -25,5 +27,6 @@ export function readEnvironment(env: NodeJS.ProcessEnv = process.env): RuntimeEn
     ...(env.AWS_ENDPOINT_URL ? { endpoint: env.AWS_ENDPOINT_URL } : {}),
     ...(env.IDEMPOTENCY_TABLE ? { idempotencyTable: env.IDEMPOTENCY_TABLE } : {}),
     ...(env.ACTIVITY_TABLE ? { activityTable: env.ACTIVITY_TABLE } : {}),
+    ...(env.SNAPSHOT_WORK_QUEUE_URL ? { snapshotWorkQueueUrl: env.SNAPSHOT_WORK_QUEUE_URL } : {}),
   };
 }

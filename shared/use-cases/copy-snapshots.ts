@@ -15,6 +15,14 @@ import { TAG, type Tags } from '../domain/recovery-point-tags.js';
 import type { SnapshotKind, StoredSnapshot } from '../domain/recovery-points.js';
 import type { PointState } from '../domain/retention-planner.js';
 import type { CompletedSnapshotRef, SnapshotCompletion } from '../domain/snapshot-completion-event.js';
+import { retryTransient, type TransientRetry } from './retry-transient.js';
+
+const NO_RETRY: TransientRetry = { attempts: 1, baseDelayMs: 0, sleep: async () => undefined };
+
+/** Runs one call of the copy use cases with their retry settings. */
+export function withRetry<T>(deps: Pick<CopyDeps, 'retry'>, call: () => Promise<T>): Promise<T> {
+  return retryTransient(call, deps.retry ?? NO_RETRY);
+}
 
 export interface StartCopyRequest {
   source: StoredSnapshot;
@@ -42,6 +50,21 @@ export interface CopyBackend {
   startCopy(request: StartCopyRequest): Promise<StartedCopy>;
   deleteCopy(copy: StoredSnapshot): Promise<void>;
   tagCopy(copy: StoredSnapshot, tags: Tags): Promise<void>;
+  /** The copy pump's cheap look-ups: only our pending copies in a Region, and our copies of some sources. */
+  listInFlight?(region: string, stack: string, services: ReadonlySet<CopyService>): Promise<StoredSnapshot[]>;
+  listCopiesOf?(region: string, stack: string, sources: readonly StoredSnapshot[]): Promise<StoredSnapshot[]>;
+}
+
+/** A copy that found no free slot, waiting for the copy pump (an SQS queue in the stack). */
+export interface BacklogCopy {
+  planId: string;
+  region: string;
+  attempt: number;
+  source: StoredSnapshot;
+}
+
+export interface CopyBacklog {
+  add(copy: BacklogCopy): Promise<void>;
 }
 
 export interface KeyInspector {
@@ -56,6 +79,10 @@ export interface CopyDeps {
   settings: CopySettings;
   /** Wraps each EBS copy so that concurrent duplicates cannot both start one (e.g. a DynamoDB claim). */
   guard?: <T>(key: string, start: () => Promise<T>) => Promise<T>;
+  /** Where a copy that finds no free slot waits for the copy pump; without it, the reconciler starts it later. */
+  backlog?: CopyBacklog;
+  /** Tries per EC2/RDS call after a transient failure; one by default (the failure defers the copy to a later run). */
+  retry?: TransientRetry;
   onProgress?: (outcome: CopyOutcome) => void;
 }
 
@@ -118,6 +145,11 @@ export class Destination {
   markFull(service: CopyService, reason: string): void {
     this.fullBecause.set(service, reason);
   }
+
+  /** Free slots of ours for this service now (0 once AWS refused a copy). */
+  freeSlots(service: CopyService): number {
+    return this.fullBecause.has(service) ? 0 : Math.max(0, this.limit - this.inFlight[service]);
+  }
 }
 
 /**
@@ -143,11 +175,17 @@ export class CopyRun {
     return outcome;
   }
 
+  /** Uses copies the caller listed itself (e.g. only those in flight) as the destination's state in this run. */
+  seedDestination(region: string, copies: StoredSnapshot[]): Destination {
+    const destination = new Destination(region, copies.filter(isCopy), this.deps.settings.inFlightLimit);
+    this.destinations.set(region, Promise.resolve(destination));
+    return destination;
+  }
+
   destination(region: string): Promise<Destination> {
     let destination = this.destinations.get(region);
     if (!destination) {
-      destination = this.deps.backend
-        .listOurs(region, this.deps.stack)
+      destination = withRetry(this.deps, () => this.deps.backend.listOurs(region, this.deps.stack))
         .then((snapshots) => new Destination(region, snapshots.filter(isCopy), this.deps.settings.inFlightLimit));
       this.destinations.set(region, destination);
     }
@@ -180,6 +218,17 @@ export class CopyRun {
     return check;
   }
 
+  /** A first attempt without a free slot waits in the backlog (redos stay with the reconciler, which knows the errored copies). */
+  private async toBacklog(reason: string, copy: BacklogCopy): Promise<string> {
+    if (!this.deps.backlog || this.dryRun || copy.attempt !== 1) return reason;
+    try {
+      await this.deps.backlog.add(copy);
+      return reason.replace('the reconciler starts it later', 'queued for the copy pump');
+    } catch {
+      return reason;
+    }
+  }
+
   /**
    * Starts one copy of `source` into the rule's Region, within the in-flight limit; `replaces` are errored
    * copies of the same source, deleted once the new attempt has started. Whatever AWS answers to the copy
@@ -209,7 +258,7 @@ export class CopyRun {
     const destination = await this.destination(rule.region);
     const service = copyServiceOf(source.kind);
     const noRoom = destination.noRoom(service);
-    if (noRoom) return this.record({ ...base, status: 'deferred', reason: noRoom });
+    if (noRoom) return this.record({ ...base, status: 'deferred', reason: await this.toBacklog(noRoom, { planId: plan.id, region: rule.region, attempt, source }) });
     if (this.dryRun) {
       destination.reserve(service);
       const what = replaces.length ? `would replace errored copy ${replaces.map((copy) => copy.id).join(', ')} with attempt ${attempt}` : 'would start a copy';
@@ -222,14 +271,14 @@ export class CopyRun {
     try {
       const start = () => {
         ran = true;
-        return this.deps.backend.startCopy({
+        return withRetry(this.deps, () => this.deps.backend.startCopy({
           source,
           region: rule.region,
           encrypted: rule.encrypted,
           ...(key.kmsKeyArn ? { kmsKeyArn: key.kmsKeyArn } : {}),
           tags,
           attempt,
-        });
+        }));
       };
       // RDS copies have deterministic identifiers; EBS copies need the claim to close the concurrent window.
       const claim = `${rule.region}#${source.region}#${source.id}#${attempt}`;
@@ -239,7 +288,7 @@ export class CopyRun {
       if (isCopyLimitError(failure.name)) {
         const reason = `AWS refused more copies to ${rule.region} (${failure.name}: ${failure.message}); the reconciler starts it later`;
         destination.markFull(service, reason);
-        return this.record({ ...base, status: 'deferred', reason });
+        return this.record({ ...base, status: 'deferred', reason: await this.toBacklog(reason, { planId: plan.id, region: rule.region, attempt, source }) });
       }
       if (failure.kind === 'in-progress-elsewhere') return this.record({ ...base, status: 'skipped', reason: 'another invocation is starting this copy right now' });
       if (failure.kind === 'transient' || failure.kind === 'per-volume-rate') {
@@ -316,12 +365,13 @@ export async function copyCompletedSnapshots(
   const run = new CopyRun(deps, request.now, Boolean(request.dryRun));
   const ignored = [...completion.ignored];
 
+  const sources: Array<{ source: StoredSnapshot; plan: Plan }> = [];
   for (const ref of completion.completed) {
     if (completion.region !== deps.plans.primaryRegion) {
       ignored.push({ id: ref.id, reason: `snapshot is in ${completion.region}, not the primary Region ${deps.plans.primaryRegion}` });
       continue;
     }
-    const source = await deps.backend.describe(completion.region, ref);
+    const source = await withRetry(deps, () => deps.backend.describe(completion.region, ref));
     if (!source) {
       ignored.push({ id: ref.id, reason: 'snapshot no longer exists' });
       continue;
@@ -331,7 +381,25 @@ export async function copyCompletedSnapshots(
       ignored.push({ id: ref.id, reason: problem });
       continue;
     }
-    const plan = deps.plans.plans.find((candidate) => candidate.id === source.tags[TAG.plan]) as Plan;
+    sources.push({ source, plan: deps.plans.plans.find((candidate) => candidate.id === source.tags[TAG.plan]) as Plan });
+  }
+
+  // At scale a Region holds thousands of our snapshots: look only at the copies in flight and those of these sources.
+  const { listInFlight, listCopiesOf } = deps.backend;
+  if (listInFlight && listCopiesOf) {
+    for (const region of new Set(sources.flatMap(({ plan }) => plan.copies.map((rule) => rule.region)))) {
+      const services = new Set(sources.map(({ source }) => copyServiceOf(source.kind)));
+      const bound = sources.map(({ source }) => source);
+      const [inFlight, copies] = await Promise.all([
+        withRetry(deps, () => listInFlight.call(deps.backend, region, deps.stack, services)),
+        withRetry(deps, () => listCopiesOf.call(deps.backend, region, deps.stack, bound)),
+      ]);
+      const byId = new Map([...inFlight, ...copies].map((copy) => [copy.id, copy]));
+      run.seedDestination(region, [...byId.values()]);
+    }
+  }
+
+  for (const { source, plan } of sources) {
     for (const rule of plan.copies) {
       const base: OutcomeBase = { planId: plan.id, sourceId: source.id, kind: source.kind, region: rule.region };
       if (source.state !== 'completed') {

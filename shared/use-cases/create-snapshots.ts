@@ -1,6 +1,9 @@
 import type { Plan, ResourceType } from '../domain/plan-schema.js';
 import { formatSlot, recoveryPointTags, type Tags } from '../domain/recovery-point-tags.js';
 import { classifyFailure, type FailureKind } from '../domain/failure-classification.js';
+import type { SnapshotWorkItem } from '../domain/snapshot-work-item.js';
+
+export type { SnapshotWorkItem } from '../domain/snapshot-work-item.js';
 
 /** A resource the plan selects, as the adapters found it. */
 export interface ProtectedResource {
@@ -28,11 +31,22 @@ export interface SnapshotBackend {
   findResources(plan: Plan, types: readonly ResourceType[]): Promise<ProtectedResource[]>;
   /** Resource ids that already have a recovery point of ours in this slot (one listing for the whole plan). */
   findSlotRecoveryPoints(query: { stack: string; planId: string; slot: string }): Promise<Map<string, string[]>>;
+  /**
+   * The snapshots of one resource's recovery point in this slot, asked before a redelivered work item creates
+   * again; absent where creation itself detects the duplicate (RDS's deterministic identifiers).
+   */
+  findSlotRecoveryPoint?(query: { stack: string; planId: string; slot: string; resourceId: string }): Promise<string[]>;
   createRecoveryPoint(resource: ProtectedResource, request: { planId: string; slot: Date; tags: Tags }): Promise<CreatedRecoveryPoint>;
+}
+
+/** Where the scheduled run puts the work it does not do itself (the SQS work queue). */
+export interface SnapshotWorkQueue {
+  enqueue(items: readonly SnapshotWorkItem[]): Promise<void>;
 }
 
 export type ResourceOutcome =
   | { resourceId: string; type: ResourceType; status: 'created'; snapshotIds: string[] }
+  | { resourceId: string; type: ResourceType; status: 'queued' }
   | { resourceId: string; type: ResourceType; status: 'already-done'; snapshotIds: string[] }
   | { resourceId: string; type: ResourceType; status: 'skipped'; reason: string }
   | { resourceId: string; type: ResourceType; status: 'failed'; kind: FailureKind; errorName: string; reason: string };
@@ -44,6 +58,8 @@ export interface CreateSnapshotsSummary {
   resources: number;
   created: number;
   alreadyDone: number;
+  /** Handed to the snapshot workers: they create these and record them in the activity log. */
+  queued: number;
   skipped: number;
   failed: number;
   outcomes: ResourceOutcome[];
@@ -61,6 +77,11 @@ export interface CreateSnapshotsDeps {
   /** Remaining invocation time; retries stop when waiting longer would outlive the invocation. */
   remainingTimeMs?: () => number;
   onProgress?: (outcome: ResourceOutcome) => void;
+  /**
+   * Fan-out: a slot with more than `inlineMax` resources to snapshot is queued for the snapshot workers
+   * instead of created here, so no invocation has to outlast Lambda's 15 minutes at EC2's 5 creates/s.
+   */
+  fanOut?: { queue: SnapshotWorkQueue; inlineMax: number };
 }
 
 /** Production settings: 5 attempts with exponential backoff and jitter, 15 s+ after a per-volume rate error. */
@@ -70,6 +91,9 @@ export const CREATE_SNAPSHOTS_DEFAULTS = {
   sleep: (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)),
   random: Math.random,
 } satisfies Partial<CreateSnapshotsDeps>;
+
+/** Up to this many creates run inside the scheduled invocation (well within EC2's burst of 100); more are queued. */
+export const CREATE_INLINE_MAX = 20;
 
 async function mapWithConcurrency<T, R>(items: readonly T[], limit: number, run: (item: T) => Promise<R>): Promise<R[]> {
   const results: R[] = new Array(items.length);
@@ -142,6 +166,7 @@ async function createWithRetry(
 /**
  * Takes one recovery point per selected resource for the plan's slot. Idempotent per (resource, slot):
  * existing points are found first and reported as already done; one resource's failure never stops the rest.
+ * With `fanOut`, a slot with more to do than `inlineMax` is queued (one work item per resource) instead.
  */
 export async function createSnapshots(
   request: { plan: Plan; slot: Date; dryRun?: boolean },
@@ -166,27 +191,98 @@ export async function createSnapshots(
     for (const resource of kept) work.push({ backend, resource, existing: existing.get(resource.id) });
   }
 
-  await mapWithConcurrency(work, deps.concurrency, async ({ backend, resource, existing }) => {
+  const todo: Array<{ backend: SnapshotBackend; resource: ProtectedResource }> = [];
+  for (const { backend, resource, existing } of work) {
     const base = { resourceId: resource.id, type: resource.type };
-    if (existing?.length) return report({ ...base, status: 'already-done', snapshotIds: existing });
-    if (resource.notReadyReason) {
-      return report({ ...base, status: 'failed', kind: 'permanent', errorName: 'ResourceNotReady', reason: resource.notReadyReason });
-    }
-    if (request.dryRun) return report({ ...base, status: 'skipped', reason: 'dry run: would create a snapshot' });
-    const tags = recoveryPointTags({ stack: deps.stack, plan, resource, slot });
-    report(await createWithRetry(deps, backend, resource, { planId: plan.id, slot, tags }));
-  });
+    if (existing?.length) report({ ...base, status: 'already-done', snapshotIds: existing });
+    else if (resource.notReadyReason) report({ ...base, status: 'failed', kind: 'permanent', errorName: 'ResourceNotReady', reason: resource.notReadyReason });
+    else if (request.dryRun) report({ ...base, status: 'skipped', reason: 'dry run: would create a snapshot' });
+    else todo.push({ backend, resource });
+  }
 
+  if (deps.fanOut && todo.length > deps.fanOut.inlineMax) {
+    await deps.fanOut.queue.enqueue(
+      todo.map(({ resource }) => ({
+        planId: plan.id,
+        slot: slotText,
+        resourceId: resource.id,
+        type: resource.type,
+        tags: recoveryPointTags({ stack: deps.stack, plan, resource, slot }),
+      })),
+    );
+    for (const { resource } of todo) report({ resourceId: resource.id, type: resource.type, status: 'queued' });
+  } else {
+    await mapWithConcurrency(todo, deps.concurrency, async ({ backend, resource }) => {
+      const tags = recoveryPointTags({ stack: deps.stack, plan, resource, slot });
+      report(await createWithRetry(deps, backend, resource, { planId: plan.id, slot, tags }));
+    });
+  }
+
+  return summarize(plan.id, slotText, Boolean(request.dryRun), outcomes);
+}
+
+function summarize(planId: string, slot: string, dryRun: boolean, outcomes: ResourceOutcome[]): CreateSnapshotsSummary {
   const count = (status: ResourceOutcome['status']) => outcomes.filter((outcome) => outcome.status === status).length;
   return {
-    planId: plan.id,
-    slot: slotText,
-    dryRun: Boolean(request.dryRun),
+    planId,
+    slot,
+    dryRun,
     resources: outcomes.length,
     created: count('created'),
     alreadyDone: count('already-done'),
+    queued: count('queued'),
     skipped: count('skipped'),
     failed: count('failed'),
     outcomes,
   };
+}
+
+/** What became of one work item, and whether its message should come back for another try. */
+export interface WorkItemOutcome {
+  item: SnapshotWorkItem;
+  outcome: ResourceOutcome;
+  /** Transient failures and creates in progress elsewhere: the queue redelivers them later. */
+  retry: boolean;
+}
+
+/**
+ * The snapshot workers' use case: creates the recovery point of each queued work item through the same
+ * guarded, retried path as the scheduled run. Safe to repeat: the claim answers for a create that already
+ * ran, and a redelivered item (`receiveCount` > 1) first looks for its slot's snapshot, so a worker that
+ * died after EC2 accepted the create does not create a second one.
+ */
+export async function createQueuedSnapshots(
+  items: ReadonlyArray<{ item: SnapshotWorkItem; receiveCount: number }>,
+  deps: Omit<CreateSnapshotsDeps, 'fanOut'>,
+): Promise<WorkItemOutcome[]> {
+  // Results in the order of `items`, so the caller can match each to its message.
+  return mapWithConcurrency(items, deps.concurrency, async ({ item, receiveCount }): Promise<WorkItemOutcome> => {
+    const base = { resourceId: item.resourceId, type: item.type };
+    const backend = deps.backends.find((candidate) => candidate.resourceTypes.includes(item.type));
+    const slot = new Date(item.slot);
+    if (!backend || Number.isNaN(slot.getTime())) {
+      const reason = backend ? `slot "${item.slot}" is not a time` : `no backend snapshots ${item.type}`;
+      return { item, outcome: { ...base, status: 'failed', kind: 'permanent', errorName: 'BadWorkItem', reason }, retry: false };
+    }
+    if (receiveCount > 1 && backend.findSlotRecoveryPoint) {
+      try {
+        const existing = await backend.findSlotRecoveryPoint({ stack: deps.stack, planId: item.planId, slot: item.slot, resourceId: item.resourceId });
+        if (existing.length) {
+          const outcome: ResourceOutcome = { ...base, status: 'already-done', snapshotIds: existing };
+          deps.onProgress?.(outcome);
+          return { item, outcome, retry: false };
+        }
+      } catch (error) {
+        const failure = classifyFailure(error);
+        return { item, outcome: { ...base, status: 'failed', kind: failure.kind, errorName: failure.name, reason: failure.message }, retry: failure.kind !== 'permanent' };
+      }
+    }
+    const resource: ProtectedResource = { type: item.type, id: item.resourceId, tags: {} };
+    const outcome = await createWithRetry(deps, backend, resource, { planId: item.planId, slot, tags: item.tags });
+    deps.onProgress?.(outcome);
+    const retry =
+      (outcome.status === 'failed' && (outcome.kind === 'transient' || outcome.kind === 'per-volume-rate')) ||
+      (outcome.status === 'skipped' && outcome.reason.startsWith('another invocation'));
+    return { item, outcome, retry };
+  });
 }

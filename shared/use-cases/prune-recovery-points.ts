@@ -16,6 +16,7 @@ import {
   type RetentionPolicy,
 } from '../domain/retention-planner.js';
 import { previousOccurrence } from '../domain/schedule-expression.js';
+import { retryTransient, TRANSIENT_RETRY_DEFAULTS, type TransientRetry } from './retry-transient.js';
 
 // ---------------------------------------------------------------------------------------------------------
 // Ports
@@ -140,6 +141,8 @@ export interface PruneRequest {
 
 export interface PruneDeps {
   stack: string;
+  /** Tries per listing and per deletion after a transient failure (TRANSIENT_RETRY_DEFAULTS). */
+  retry?: TransientRetry;
   catalog: RecoveryPointCatalog;
   /** Bound to the primary Region, whatever Region is pruned. */
   sources: SourceInventory;
@@ -253,7 +256,8 @@ export async function pruneRecoveryPoints(request: PruneRequest, deps: PruneDeps
   const role = region === config.primaryRegion ? 'primary' : 'dr';
   const graceMs = deps.missedSlotGraceMs ?? PRUNE_DEFAULTS.missedSlotGraceMs;
 
-  const snapshots = (await deps.catalog.listOurs({ stack: deps.stack })).filter((snapshot) => snapshot.tags[TAG.stack] === deps.stack);
+  const retry = deps.retry ?? TRANSIENT_RETRY_DEFAULTS;
+  const snapshots = (await retryTransient(() => deps.catalog.listOurs({ stack: deps.stack }), retry)).filter((snapshot) => snapshot.tags[TAG.stack] === deps.stack);
   const points = groupRecoveryPoints(snapshots).filter((point) => point.region === region);
   // A point's time comes from its slot tag (never the service's clock): without a readable one, hands off.
   const readable = (point: StoredRecoveryPoint) => point.tags[TAG.resourceId] !== undefined && !Number.isNaN(Date.parse(point.slot));
@@ -262,7 +266,7 @@ export async function pruneRecoveryPoints(request: PruneRequest, deps: PruneDeps
 
   // Existence is asked once for every resource of the Region, in the primary Region.
   const resourceKeys = new Map(recognised.map((point) => [point.resourceId, { type: point.resourceType, id: point.resourceId }]));
-  const existing = resourceKeys.size ? await deps.sources.existing([...resourceKeys.values()]) : new Set<string>();
+  const existing = resourceKeys.size ? await retryTransient(() => deps.sources.existing([...resourceKeys.values()]), retry) : new Set<string>();
 
   const plans: PrunePlanReport[] = [];
   const deletions: Deletion[] = [];
@@ -403,7 +407,7 @@ export async function pruneRecoveryPoints(request: PruneRequest, deps: PruneDeps
 async function deleteOne(
   snapshot: StoredSnapshot,
   point: StoredRecoveryPoint,
-  deps: Pick<PruneDeps, 'stack' | 'deleter'>,
+  deps: Pick<PruneDeps, 'stack' | 'deleter' | 'retry'>,
 ): Promise<Pick<SnapshotOutcome, 'status' | 'errorName' | 'reason'>> {
   const tags = snapshot.tags;
   if (tags[TAG.stack] !== deps.stack || tags[TAG.plan] !== point.planId || tags[TAG.resourceId] !== point.resourceId || tags[TAG.slot] !== point.slot) {
@@ -414,7 +418,7 @@ async function deleteOne(
     return { status: 'failed', errorName: 'SnapshotPending', reason: `snapshot ${snapshot.id} is still ${snapshot.status}; not deleted` };
   }
   try {
-    const result = await deps.deleter.delete(snapshot, deps.stack);
+    const result = await retryTransient(() => deps.deleter.delete(snapshot, deps.stack), deps.retry ?? TRANSIENT_RETRY_DEFAULTS);
     if (result.status === 'in-use') return { status: 'skipped-in-use', reason: result.reason };
     return { status: result.status };
   } catch (error) {

@@ -2,7 +2,7 @@ import { copyAttemptOf, copyStartedAtOf, formatInstant, isCopy, sourcesWorthCopy
 import type { CopyRule, Plan } from '../domain/plan-schema.js';
 import { TAG } from '../domain/recovery-point-tags.js';
 import type { SnapshotKind, StoredSnapshot } from '../domain/recovery-points.js';
-import { bestCopy, CopyRun, type CopyDeps, type Destination, type CopyOutcome, type CopyProblem } from './copy-snapshots.js';
+import { bestCopy, CopyRun, type CopyDeps, type Destination, type CopyOutcome, type CopyProblem, withRetry } from './copy-snapshots.js';
 
 /** A source or a copy pending for longer than the stuck threshold. */
 export interface StuckSnapshot {
@@ -99,7 +99,7 @@ export async function reconcileCopies(request: { now: Date; dryRun?: boolean }, 
   const planOf = (snapshot: StoredSnapshot): Plan | undefined => plans.get(snapshot.tags[TAG.plan] ?? '');
   const isStuck = (pending: { pendingForMs: number } | undefined) => pending !== undefined && pending.pendingForMs > settings.stuckAfterMs;
 
-  const sources = (await deps.backend.listOurs(deps.plans.primaryRegion, deps.stack)).filter(
+  const sources = (await withRetry(deps, () => deps.backend.listOurs(deps.plans.primaryRegion, deps.stack))).filter(
     (snapshot) => snapshot.tags[TAG.stack] === deps.stack && !isCopy(snapshot) && planOf(snapshot),
   );
   for (const source of sources) {

@@ -82,6 +82,7 @@ describe('packaged CloudFormation template', () => {
         'logs:CreateLogStream', 'logs:PutLogEvents',
         'rds:AddTagsToResource', 'rds:CreateDBClusterSnapshot', 'rds:CreateDBSnapshot',
         'rds:DescribeDBClusterSnapshots', 'rds:DescribeDBClusters', 'rds:DescribeDBInstances', 'rds:DescribeDBSnapshots',
+        'sqs:SendMessage',
         'xray:PutTelemetryRecords', 'xray:PutTraceSegments',
       ].sort(),
     );
@@ -103,11 +104,11 @@ describe('packaged CloudFormation template', () => {
     }
   });
 
-  it('lets the scheduler invoke only create-snapshots, prune, reconcile, drill-janitor and sync-dlm, start only restore drills, and write only to its dead-letter queue', () => {
+  it('lets the scheduler invoke only create-snapshots, prune, reconcile, drill-janitor, sync-dlm, report and copy-pump, start only restore drills, and write only to its dead-letter queue', () => {
     const statements = roleStatements('SchedulerRole');
 
     expect(statements.map((statement) => [actionsOf(statement), statement.Resource])).toEqual([
-      [['lambda:InvokeFunction'], [{ 'Fn::GetAtt': ['CreateSnapshotsLambdaFunction', 'Arn'] }, { 'Fn::GetAtt': ['PruneLambdaFunction', 'Arn'] }, { 'Fn::GetAtt': ['ReconcileLambdaFunction', 'Arn'] }, { 'Fn::GetAtt': ['DrillJanitorLambdaFunction', 'Arn'] }, { 'Fn::GetAtt': ['SyncDlmLambdaFunction', 'Arn'] }]],
+      [['lambda:InvokeFunction'], [{ 'Fn::GetAtt': ['CreateSnapshotsLambdaFunction', 'Arn'] }, { 'Fn::GetAtt': ['PruneLambdaFunction', 'Arn'] }, { 'Fn::GetAtt': ['ReconcileLambdaFunction', 'Arn'] }, { 'Fn::GetAtt': ['DrillJanitorLambdaFunction', 'Arn'] }, { 'Fn::GetAtt': ['SyncDlmLambdaFunction', 'Arn'] }, { 'Fn::GetAtt': ['ReportLambdaFunction', 'Arn'] }, { 'Fn::GetAtt': ['CopyPumpLambdaFunction', 'Arn'] }]],
       [['states:StartExecution'], { Ref: 'RestoreDrillStateMachine' }],
       [['sqs:SendMessage'], { 'Fn::GetAtt': ['SchedulerDeadLetterQueue', 'Arn'] }],
     ]);

@@ -256,16 +256,17 @@ describe('packaged notifications topic', () => {
     expect(statements[1]).toMatchObject({ Principal: { Service: ['events.amazonaws.com', 'cloudwatch.amazonaws.com'] }, Action: ['kms:GenerateDataKey*', 'kms:Decrypt'] });
   });
 
-  it('lets only our state machine, EventBridge and alarms publish, over TLS', () => {
+  it('lets only our state machine, the report and failure-notice roles, EventBridge and alarms publish, over TLS', () => {
     const statements = (resource('NotificationsTopicPolicy').Properties.PolicyDocument as { Statement: Statement[] }).Statement;
     const bySid = Object.fromEntries(statements.map((statement) => [statement.Sid, statement]));
+    const publishers = ['RestoreDrillStateMachineRole', 'ReportRole', 'NotifyFailureRole'].map((role) => ({ 'Fn::GetAtt': [role, 'Arn'] }));
 
-    expect(bySid.OurRolesPublish?.Principal).toEqual({ AWS: [{ 'Fn::GetAtt': ['RestoreDrillStateMachineRole', 'Arn'] }] });
+    expect(bySid.OurRolesPublish?.Principal).toEqual({ AWS: publishers });
     expect(bySid.NobodyElsePublishes).toMatchObject({
       Effect: 'Deny',
       Principal: '*',
       Action: 'sns:Publish',
-      Condition: { ArnNotEquals: { 'aws:PrincipalArn': [{ 'Fn::GetAtt': ['RestoreDrillStateMachineRole', 'Arn'] }] }, Null: { 'aws:PrincipalServiceName': 'true' } },
+      Condition: { ArnNotEquals: { 'aws:PrincipalArn': publishers }, Null: { 'aws:PrincipalServiceName': 'true' } },
     });
     expect(bySid.TlsOnly).toMatchObject({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } });
   });

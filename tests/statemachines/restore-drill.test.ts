@@ -37,7 +37,7 @@ import { createAuroraCluster, createDbInstance, createInstanceWithVolumes, creat
 import { startMotoServer, type MotoServer } from '../../sandbox/moto-server.js';
 import { lambdaContext, useHandlerEnvironment } from '../support/lambda.js';
 import { ROOT } from '../support/package-stack.js';
-import { bindDefinition, runExecution, taskHandlers, type LambdaHandler, type TaskHandler } from '../support/step-functions.js';
+import { bindDefinition, runExecution, taskHandlers, type LambdaHandler, type TaskHandler } from '../../sandbox/step-functions.js';
 
 const PRIMARY = 'eu-west-1';
 const DR = 'eu-central-1';

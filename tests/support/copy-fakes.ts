@@ -188,6 +188,18 @@ export class FakeCopyBackend implements CopyBackend {
     return this.in(region).filter((snapshot) => snapshot.tags[TAG.sourceSnapshotId] === sourceId);
   }
 
+  /** The copy pump's look-ups: our pending copies in a Region, and our copies of some sources. */
+  async listInFlight(region: string, stack: string): Promise<StoredSnapshot[]> {
+    this.listings.push(region);
+    if (this.unlistable.has(region)) throw awsError('UnauthorizedOperation', 403);
+    return this.in(region).filter((snapshot) => snapshot.tags[TAG.stack] === stack && TAG.sourceSnapshotId in snapshot.tags && snapshot.state === 'pending');
+  }
+
+  async listCopiesOf(region: string, stack: string, sources: readonly StoredSnapshot[]): Promise<StoredSnapshot[]> {
+    const ids = new Set(sources.map((source) => source.id));
+    return this.in(region).filter((snapshot) => snapshot.tags[TAG.stack] === stack && ids.has(snapshot.tags[TAG.sourceSnapshotId] ?? ''));
+  }
+
   /** Marks every copy in a Region with this state (e.g. the copies finished transferring). */
   settle(region: string, state: StoredSnapshot['state']): void {
     for (const snapshot of this.in(region)) if (TAG.sourceSnapshotId in snapshot.tags) Object.assign(snapshot, { state, status: state });

@@ -1,26 +1,8 @@
-import type { Context } from 'aws-lambda';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-/** A Lambda context as the runtime passes it, with a deadline the handler can read. */
-export function lambdaContext(functionName: string, remainingMs = 900_000): Context {
-  const deadline = Date.now() + remainingMs;
-  return {
-    callbackWaitsForEmptyEventLoop: false,
-    functionName,
-    functionVersion: '$LATEST',
-    invokedFunctionArn: `arn:aws:lambda:eu-west-1:123456789012:function:${functionName}`,
-    memoryLimitInMB: '512',
-    awsRequestId: `req-${Math.random().toString(16).slice(2)}`,
-    logGroupName: `/aws/lambda/${functionName}`,
-    logStreamName: 'test',
-    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
-    done: () => undefined,
-    fail: () => undefined,
-    succeed: () => undefined,
-  };
-}
+export { lambdaContext } from '../../sandbox/lambda-context.js';
 
 /**
  * Environment for running a real handler in-process against moto: loopback endpoint, fake credentials,
@@ -41,6 +23,8 @@ export function useHandlerEnvironment(settings: { endpoint: string; region: stri
     POWERTOOLS_METRICS_DISABLED: 'true',
     POWERTOOLS_LOG_LEVEL: 'SILENT',
     POWERTOOLS_DEV: 'false',
+    // moto is not EC2: the client-side buckets at 100 times EC2's limits never slow a test (the resilience test sets its own).
+    API_RATE_SHARE: '100',
     ...settings.extra,
   });
   return plansFile;

@@ -70,12 +70,17 @@ describe('backup-orchestrator plan show', () => {
 
 describe('backup-orchestrator arguments', () => {
   it.each([
-    [['frobnicate'], 'error: unknown command "frobnicate": commands: plan validate, plan show, backup run, prune, dlm sync, reconcile, drill start, drill status; see --help'],
+    [['frobnicate'], 'error: unknown command "frobnicate": commands: plan validate, plan show, backup run, prune, reconcile, dlm sync, drill start, drill status, report; see --help'],
     [['plan', 'delete'], 'error: unknown command "plan delete": use "plan validate" or "plan show"; see --help'],
     [['backup', 'run'], 'error: backup run needs --plan <id>'],
     [['backup', 'run', '--plan', 'platinum', '--plans', EXAMPLE], 'error: no plan "platinum" in the backup plans (known plans: gold, silver)'],
     [['backup', 'run', '--plan', 'gold', '--plans', EXAMPLE, '--at', 'teatime'], 'error: --at "teatime" is not a time: use ISO-8601, e.g. 2026-11-26T15:00:00Z'],
     [['plan', 'validate', '--colour'], "error: Unknown option '--colour'"],
+    [['backup', 'run', '--plan', 'gold', '--plans', EXAMPLE, '--region', 'eu-middle-9'], 'error: --region "eu-middle-9" is not an AWS Region: e.g. eu-west-1'],
+    [['backup', 'run', '--plan', 'gold', '--plans', EXAMPLE, '--endpoint', '127.0.0.1:5000'], 'error: --endpoint "127.0.0.1:5000" is not an http(s) URL'],
+    [['reconcile', '--plans', EXAMPLE, '--at', 'noon'], 'error: --at "noon" is not a time: use ISO-8601, e.g. 2026-11-26T15:00:00Z'],
+    [['plan', 'show', '--plans', '/nonexistent/plans.yml'], 'error: cannot read the plans file /nonexistent/plans.yml: ENOENT'],
+    [['backup', 'run', '--plan', 'gold', '--plans', EXAMPLE, '--at'], "error: Option '--at <value>' argument missing"],
   ])('rejects %j with a precise message and exit code 2', async (argv, message) => {
     const result = await runCli(argv);
 
@@ -87,7 +92,7 @@ describe('backup-orchestrator arguments', () => {
     const result = await runCli(['--help']);
 
     expect(result.code).toBe(0);
-    for (const text of ['plan validate', 'plan show', 'backup run --plan <id>', '--dry-run', '--endpoint', 'Exit codes: 0 all good, 1 problems found']) {
+    for (const text of ['plan validate', 'plan show', 'backup run --plan <id>', 'prune', 'reconcile', 'dlm sync', 'drill start --plan <id>', 'drill status <execution>', 'report', '--dry-run', '--json', '--endpoint', '--profile', 'Exit codes: 0 all good, 1 problems found', 'Examples:', 'npm run sandbox']) {
       expect(result.stdout).toContain(text);
     }
   });

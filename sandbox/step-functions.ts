@@ -6,8 +6,8 @@
 import { readFileSync } from 'node:fs';
 import type { Context } from 'aws-lambda';
 import { ExecutionError, StateMachine, type RunOptions, type StateMachineDefinition } from 'aws-local-stepfunctions';
-import { clientConfig } from '../../sandbox/aws-clients.js';
-import { lambdaContext } from './lambda.js';
+import { clientConfig } from './aws-clients.js';
+import { lambdaContext } from './lambda-context.js';
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 export type TaskHandler = (input: Json) => Promise<Json>;

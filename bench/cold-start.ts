@@ -1,0 +1,117 @@
+/**
+ * Cold start per function: each handler bundled with esbuild exactly as serverless.yml bundles it (ESM,
+ * minified, Node 24, the createRequire banner, the plans file built in), its size, and the time a fresh
+ * Node process takes to import it (median of several runs) over the time to import a bundle holding only
+ * the SDK clients the function uses.
+ */
+import { build } from 'esbuild';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { parse, type Tags } from 'yaml';
+import { median } from './scaled-clock.js';
+
+export interface ColdStartFigure {
+  fn: string;
+  bytes: number;
+  clients: string[];
+  importMs: number;
+  clientsOnlyMs: number;
+  ratio: number;
+  error?: string;
+}
+
+const ROOT = resolve(import.meta.dirname, '..');
+const BANNER = "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);";
+const CLIENT_CLASS: Record<string, string> = {
+  'client-ec2': 'EC2Client',
+  'client-rds': 'RDSClient',
+  'client-kms': 'KMSClient',
+  'client-sns': 'SNSClient',
+  'client-sqs': 'SQSClient',
+  'client-dynamodb': 'DynamoDBClient',
+  'client-dlm': 'DLMClient',
+  'client-lambda': 'LambdaClient',
+  'client-sfn': 'SFNClient',
+};
+
+async function bundle(entry: { file?: string; contents?: string }, outfile: string) {
+  const plans = readFileSync(join(ROOT, 'backup-plans.yml'), 'utf8');
+  return build({
+    ...(entry.file ? { entryPoints: [entry.file] } : { stdin: { contents: entry.contents ?? '', resolveDir: ROOT, loader: 'js' } }),
+    outfile,
+    bundle: true,
+    minify: true,
+    format: 'esm',
+    platform: 'node',
+    target: 'node24',
+    banner: { js: BANNER },
+    mainFields: ['module', 'main'],
+    define: { __BACKUP_PLANS_SOURCE__: JSON.stringify(plans) },
+    metafile: true,
+    logLevel: 'silent',
+  });
+}
+
+/** CloudFormation's short forms in the function files, read as placeholder text. */
+const CFN_TAGS: Tags = ['!Ref', '!GetAtt', '!Sub'].map((tag) => ({ tag, resolve: (value: string) => `bench-${value}` }));
+
+/** Milliseconds a fresh Node process spends importing the file (module scope included), with the function's environment. */
+function importTime(file: string, runs: number, environment: Record<string, string>): { ms: number; error?: string } {
+  const probe = `const t = performance.now(); await import(${JSON.stringify(pathToFileURL(file).href)}); process.stdout.write(String(performance.now() - t));`;
+  // Values the framework fills in at deploy time (${param:...}) are left to the function's own defaults.
+  const concrete = Object.fromEntries(Object.entries(environment).filter(([, value]) => typeof value === 'string' && !value.includes('${')));
+  const env = { ...concrete, PATH: process.env.PATH, HOME: tmpdir(), STACK_NAME: 'backup-orchestrator-bench', AWS_REGION: 'eu-west-1', POWERTOOLS_DEV: 'false' };
+  const times: number[] = [];
+  for (let run = 0; run < runs; run += 1) {
+    const result = spawnSync(process.execPath, ['--input-type=module', '-e', probe], { env, encoding: 'utf8' });
+    if (result.status !== 0) return { ms: Number.NaN, error: result.stderr.split('\n').find((line) => /Error/.test(line)) ?? result.stderr.slice(0, 200) };
+    times.push(Number(result.stdout));
+  }
+  return { ms: median(times) };
+}
+
+export async function benchColdStart(runs = 5): Promise<ColdStartFigure[]> {
+  const folder = mkdtempSync(join(tmpdir(), 'bo-cold-start-'));
+  const figures: ColdStartFigure[] = [];
+  try {
+    for (const file of readdirSync(join(ROOT, 'infra/functions')).filter((name) => name.endsWith('.yml')).sort()) {
+      const definition = parse(readFileSync(join(ROOT, 'infra/functions', file), 'utf8'), { customTags: CFN_TAGS }) as Record<string, { handler: string; environment?: Record<string, string> }>;
+      for (const [fn, { handler, environment = {} }] of Object.entries(definition)) {
+        const entry = join(ROOT, `${handler.replace(/\.[^.]+$/, '')}.ts`);
+        const out = join(folder, `${fn}.mjs`);
+        const result = await bundle({ file: entry }, out);
+        const clients = [
+          ...new Set(
+            // Only the modules that made it into the bundle (tree shaking drops the clients a function never builds).
+            Object.entries(Object.values(result.metafile?.outputs ?? {})[0]?.inputs ?? {}).flatMap(([input, { bytesInOutput }]) => {
+              if (!bytesInOutput) return [];
+              const match = /node_modules\/@aws-sdk\/(client-[a-z0-9-]+)\//.exec(input);
+              return match?.[1] && CLIENT_CLASS[match[1]] ? [match[1]] : [];
+            }),
+          ),
+        ].sort();
+        const only = join(folder, `${fn}.clients.mjs`);
+        const contents = clients.map((name, index) => `import { ${CLIENT_CLASS[name]} as C${index} } from '@aws-sdk/${name}';`).join('\n') + `\nexport const clients = [${clients.map((_, index) => `C${index}`).join(', ')}];\n`;
+        await bundle({ contents }, only);
+        const measured = importTime(out, runs, environment);
+        const baseline = importTime(only, runs, environment);
+        figures.push({
+          fn,
+          bytes: statSync(out).size,
+          clients: clients.map((name) => name.replace('client-', '')),
+          importMs: measured.ms,
+          clientsOnlyMs: baseline.ms,
+          ratio: measured.ms / baseline.ms,
+          ...(measured.error ? { error: measured.error } : {}),
+        });
+      }
+    }
+  } finally {
+    rmSync(folder, { recursive: true, force: true });
+  }
+  writeFileSync(join(tmpdir(), 'bo-cold-start.json'), JSON.stringify(figures, null, 2));
+  return figures;
+}

@@ -1,0 +1,52 @@
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import type { Context } from 'aws-lambda';
+import { activityLogOf } from '../shared/aws/activity-log.js';
+import { copyAdapters, copyBacklogOf } from '../shared/aws/copy-adapters.js';
+import { parseReconcileRun } from '../shared/domain/reconcile-run-event.js';
+import { copyClaim } from '../shared/runtime/copy-claim.js';
+import { readCopySettings } from '../shared/runtime/copy-settings.js';
+import { ConfigurationError, readEnvironment } from '../shared/runtime/environment.js';
+import { lambdaStack } from '../shared/runtime/lambda-stack.js';
+import { createObservability } from '../shared/runtime/observability.js';
+import { loadPlans } from '../shared/runtime/plans.js';
+import { copyActivity } from '../shared/use-cases/copy-activity.js';
+import { pumpCopies, type CopyPumpSummary } from '../shared/use-cases/copy-pump.js';
+import { TRANSIENT_RETRY_DEFAULTS } from '../shared/use-cases/retry-transient.js';
+
+const observability = createObservability('copy-pump');
+const { logger, metrics } = observability;
+const plans = loadPlans();
+const env = readEnvironment();
+const settings = readCopySettings();
+const { backend, keys } = copyAdapters(env);
+const claim = copyClaim(env);
+const backlog = copyBacklogOf(env);
+const activityLog = activityLogOf(env);
+
+/** Every minute (infra/resources/copy-pump-schedule.yml): fills free copy slots from the backlog; an empty backlog costs one SQS call. */
+export const handler = lambdaStack(observability, async (event: unknown, context: Context): Promise<CopyPumpSummary> => {
+  const run = parseReconcileRun(event);
+  if (!backlog) throw new ConfigurationError('missing environment variable(s): COPY_BACKLOG_QUEUE_URL');
+  claim?.registerLambdaContext(context);
+  const summary = await pumpCopies(
+    { now: run.now },
+    {
+      stack: env.stack,
+      plans,
+      backend,
+      keys,
+      settings,
+      backlog,
+      ...(claim ? { guard: claim.guard } : {}),
+      retry: TRANSIENT_RETRY_DEFAULTS,
+      remainingTimeMs: () => context.getRemainingTimeInMillis(),
+      onProgress: (outcome) => (outcome.status === 'failed' ? logger.error(`copy ${outcome.status}`, { ...outcome }) : logger.info(`copy ${outcome.status}`, { ...outcome })),
+    },
+  );
+  metrics.addMetric('CopiesStarted', MetricUnit.Count, summary.started);
+  metrics.addMetric('CopiesWaiting', MetricUnit.Count, summary.waiting);
+  metrics.addMetric('CopyFailures', MetricUnit.Count, summary.failed);
+  for (const record of copyActivity({ at: run.now, source: 'copy-snapshot', outcomes: summary.outcomes, problems: [] })) await activityLog?.record(record);
+  if (summary.waiting) logger.info('copy pump done', { waiting: summary.waiting, started: summary.started, deferred: summary.deferred, dropped: summary.dropped });
+  return summary;
+});

@@ -1,0 +1,37 @@
+import { z } from 'zod';
+import { parseEntryPayload } from './entry-payload.js';
+import { BadInputError } from './errors.js';
+import { RESOURCE_TYPES, type ResourceType } from './plan-schema.js';
+import type { Tags } from './recovery-point-tags.js';
+
+/**
+ * One resource still to snapshot in a slot, as the scheduled run hands it to the snapshot workers (one SQS
+ * message each): everything the create needs, the recovery point's tags included.
+ */
+export interface SnapshotWorkItem {
+  planId: string;
+  /** The slot as tagged, e.g. `2026-11-26T11:00Z`. */
+  slot: string;
+  resourceId: string;
+  type: ResourceType;
+  tags: Tags;
+}
+
+const workItemSchema = z.strictObject({
+  planId: z.string({ error: 'planId must be a plan id string' }).min(1, { error: 'planId must not be empty' }),
+  slot: z.string({ error: 'slot must be text' }).regex(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}Z$/, { error: 'slot must look like 2026-11-26T11:00Z' }),
+  resourceId: z.string({ error: 'resourceId must be text' }).min(1, { error: 'resourceId must not be empty' }),
+  type: z.enum(RESOURCE_TYPES, { error: `type must be one of ${RESOURCE_TYPES.join(', ')}` }),
+  tags: z.record(z.string(), z.string(), { error: 'tags must map tag keys to text values' }),
+});
+
+/** Parses one work queue message body; anything else is a BadInputError naming every wrong field. */
+export function parseSnapshotWorkItem(body: string): SnapshotWorkItem {
+  let data: unknown;
+  try {
+    data = JSON.parse(body);
+  } catch {
+    throw new BadInputError('the snapshot worker received a message that is not JSON', [body.slice(0, 120)]);
+  }
+  return parseEntryPayload(workItemSchema, data, 'the snapshot worker received a message that is not a work item');
+}

@@ -1,0 +1,98 @@
+import { describe, expect, it } from '@jest/globals';
+import { COPY_SETTINGS_DEFAULTS } from '../../../shared/domain/copies.js';
+import { TAG } from '../../../shared/domain/recovery-point-tags.js';
+import type { StoredSnapshot } from '../../../shared/domain/recovery-points.js';
+import { pumpCopies, type BacklogEntry, type CopyBacklogReader } from '../../../shared/use-cases/copy-pump.js';
+import { copyCompletedSnapshots, type BacklogCopy } from '../../../shared/use-cases/copy-snapshots.js';
+import { copyPlans, FakeCopyBackend, FakeKeys, PRIMARY, sourceSnapshot, STACK } from '../../support/copy-fakes.js';
+
+const NOW = new Date('2026-11-26T11:05:00Z');
+const settings = { ...COPY_SETTINGS_DEFAULTS, inFlightLimit: 2 };
+
+/** The backlog queue in memory: received entries are hidden until settled or handed back. */
+class FakeBacklog implements CopyBacklogReader {
+  readonly waitingCopies: BacklogCopy[] = [];
+  receives = 0;
+  private hidden: BacklogCopy[] = [];
+
+  async add(copy: BacklogCopy): Promise<void> {
+    this.waitingCopies.push(copy);
+  }
+
+  async waiting(): Promise<number> {
+    return this.waitingCopies.length;
+  }
+
+  async receive(max: number): Promise<BacklogEntry[]> {
+    this.receives += 1;
+    const taken = this.waitingCopies.splice(0, max);
+    this.hidden.push(...taken);
+    return taken.map((copy) => ({ copy, receipt: copy.source.id + copy.region }));
+  }
+
+  async remove(entries: readonly BacklogEntry[]): Promise<void> {
+    const receipts = new Set(entries.map((entry) => entry.receipt));
+    this.hidden = this.hidden.filter((copy) => !receipts.has(copy.source.id + copy.region));
+  }
+
+  /** The queue's visibility timeout passed: what was received and not settled is offered again. */
+  reappear(): void {
+    this.waitingCopies.push(...this.hidden);
+    this.hidden = [];
+  }
+}
+
+const silverSources = (count: number) => Array.from({ length: count }, () => sourceSnapshot({ planId: 'silver' }));
+
+describe('pumpCopies', () => {
+  it('does nothing, and lists nothing, when no copy waits', async () => {
+    const backend = new FakeCopyBackend();
+    const backlog = new FakeBacklog();
+
+    const summary = await pumpCopies({ now: NOW }, { stack: STACK, plans: copyPlans(), backend, keys: new FakeKeys(), settings, backlog });
+
+    expect(summary).toMatchObject({ waiting: 0, started: 0 });
+    expect(backend.listings).toEqual([]);
+    expect(backlog.receives).toBe(0);
+  });
+
+  it('starts waiting copies as slots free up, each source once, and leaves the rest waiting', async () => {
+    const backend = new FakeCopyBackend().add(...silverSources(5));
+    const backlog = new FakeBacklog();
+    const deps = { stack: STACK, plans: copyPlans(), backend, keys: new FakeKeys(), settings };
+    // The completion event finds 2 slots: 2 copies start, 3 wait in the backlog.
+    for (const source of backend.in(PRIMARY)) {
+      await copyCompletedSnapshots({ completion: { eventId: source.id, region: PRIMARY, time: NOW, completed: [{ kind: 'ebs', id: source.id }], ignored: [] }, now: NOW }, { ...deps, backlog });
+    }
+    expect(backend.in('eu-north-1')).toHaveLength(2);
+    expect(backlog.waitingCopies).toHaveLength(3);
+
+    const full = await pumpCopies({ now: NOW }, { ...deps, backlog });
+    backlog.reappear();
+    backend.settle('eu-north-1', 'completed');
+    const freed = await pumpCopies({ now: NOW }, { ...deps, backlog });
+    backlog.reappear();
+
+    expect(full).toMatchObject({ waiting: 3, started: 0, deferred: 3 });
+    expect(freed).toMatchObject({ waiting: 3, started: 2, deferred: 1 });
+    expect(backlog.waitingCopies).toHaveLength(1);
+    const copied = backend.in('eu-north-1').map((copy) => copy.tags[TAG.sourceSnapshotId]);
+    expect(new Set(copied).size).toBe(copied.length);
+  });
+
+  it('settles without copying a source already copied, and a copy whose plan no longer copies there', async () => {
+    const [copied, orphan] = silverSources(2) as [StoredSnapshot, StoredSnapshot];
+    const backend = new FakeCopyBackend().add(copied, orphan);
+    await backend.startCopy({ source: copied, region: 'eu-north-1', encrypted: true, tags: { [TAG.stack]: STACK, [TAG.sourceSnapshotId]: copied.id }, attempt: 1 });
+    const backlog = new FakeBacklog();
+    await backlog.add({ planId: 'silver', region: 'eu-north-1', attempt: 1, source: copied });
+    await backlog.add({ planId: 'silver', region: 'ap-south-1', attempt: 1, source: orphan });
+
+    const summary = await pumpCopies({ now: NOW }, { stack: STACK, plans: copyPlans(), backend, keys: new FakeKeys(), settings, backlog });
+    backlog.reappear();
+
+    expect(summary).toMatchObject({ started: 0, alreadyCopied: 1, dropped: 1 });
+    expect(backlog.waitingCopies).toEqual([]);
+    expect(backend.starts).toHaveLength(1);
+  });
+});
