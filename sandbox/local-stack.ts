@@ -69,7 +69,7 @@ export async function startLocalStack(settings: { endpoint: string; region: stri
     REPORT_TIMEZONE: settings.timezone,
     POWERTOOLS_TRACE_ENABLED: 'false',
     POWERTOOLS_METRICS_DISABLED: 'true',
-    POWERTOOLS_LOG_LEVEL: 'SILENT',
+    POWERTOOLS_LOG_LEVEL: 'WARN', // warnings and errors only, into sandbox-output/functions.log
     POWERTOOLS_DEV: 'false',
   });
 

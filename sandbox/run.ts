@@ -1,18 +1,18 @@
 /**
  * The local sandbox (README command 1): no AWS account needed. Starts a fresh moto_server on loopback, the
  * stack's tables and topic, a small realistic estate in the primary and DR Regions, then plays one week of
- * sandbox/backup-plans.yml (the example plans, gold every 6 hours) in seconds with the real functions (sandbox/week.ts), the plan's restore drill from the real
- * state machine definition, and the daily report. Prints every email the topic sent and writes them, with the
- * week's numbers, to sandbox-output/. Exits 0 when the week went as the plans say, 1 otherwise.
+ * sandbox/backup-plans.yml (the example plans, gold every 6 hours) in seconds with the real functions
+ * (sandbox/week.ts): every slot, completion events and copies, reconcile, prune, the scheduled restore drill
+ * from the real state machine definition, and the daily report. Prints every email the topic sent and writes
+ * them, with the week's numbers, to sandbox-output/. Exits 0 when the week went as the plans say, 1 otherwise.
  */
-import { appendFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DateTime } from 'luxon';
-import { objectivesLine } from '../shared/domain/drill-report.js';
+import type { ReportResult } from '../functions/report.js';
+import { drillActivity, objectivesLine } from '../shared/domain/drill-report.js';
 import { parsePlansFile } from '../shared/domain/plans-file.js';
 import { parseScheduleExpression, previousOccurrence } from '../shared/domain/schedule-expression.js';
-import { drillActivity } from '../shared/domain/drill-report.js';
-import type { ReportResult } from '../functions/report.js';
 import { ec2, kms, rds } from './aws-clients.js';
 import { buildDemoEstate } from './demo-estate.js';
 import { startLocalStack } from './local-stack.js';
@@ -30,6 +30,9 @@ const WEEK_ENDS = 'cron(0 7 ? * MON *)';
 // The terminal is the sandbox's; what the functions print (their CloudWatch Logs in AWS) goes to a file.
 const terminal = { out: process.stdout.write.bind(process.stdout), err: process.stderr.write.bind(process.stderr) };
 const say = (line = '') => terminal.out(`${line}\n`);
+const step = (line: string) => say(`\n▶ ${line}`);
+const plural = (count: number, word: string) => `${count} ${word}${count === 1 ? '' : 's'}`;
+const sum = (values: Record<string, number>) => Object.values(values).reduce((total, value) => total + value, 0);
 
 function sendFunctionOutputTo(file: string): void {
   const toFile = ((chunk: string | Uint8Array, ...rest: unknown[]) => {
@@ -41,9 +44,6 @@ function sendFunctionOutputTo(file: string): void {
   process.stdout.write = toFile;
   process.stderr.write = toFile;
 }
-const step = (line: string) => say(`\n▶ ${line}`);
-const plural = (count: number, word: string) => `${count} ${word}${count === 1 ? '' : 's'}`;
-const sum = (values: Record<string, number>) => Object.values(values).reduce((total, value) => total + value, 0);
 
 function slug(text: string): string {
   return text.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '').slice(0, 60);
@@ -54,6 +54,7 @@ function renderEmail(email: Email): string {
   return `Subject: ${email.subject}\n\n${email.text.endsWith('\n') ? email.text : `${email.text}\n`}`;
 }
 
+/** What must hold after a week of these plans; anything else is a problem the run exits 1 for. */
 function checkWeek(week: WeekOutcome, emails: Email[], report: ReportResult): string[] {
   const problems: string[] = [];
   if (week.failedResources) problems.push(`${week.failedResources} snapshot(s) failed`);
@@ -170,7 +171,8 @@ main().then(
     process.exitCode = code;
   },
   (error: unknown) => {
-    terminal.err(`\nsandbox failed: ${error instanceof Error ? error.message : String(error)}\n`);
+    const logged = existsSync(join(OUTPUT, 'functions.log')) ? '\n(what the functions logged: sandbox-output/functions.log)' : '';
+    terminal.err(`\nsandbox failed: ${error instanceof Error ? error.message : String(error)}${logged}\n`);
     process.exitCode = 1;
   },
 );

@@ -141,6 +141,7 @@ describe('the role of copy-snapshot', () => {
         'kms:CreateGrant', 'kms:Decrypt', 'kms:DescribeKey', 'kms:Encrypt', 'kms:GenerateDataKey', 'kms:GenerateDataKeyWithoutPlaintext', 'kms:ReEncryptFrom', 'kms:ReEncryptTo',
         'logs:CreateLogStream', 'logs:PutLogEvents',
         'rds:AddTagsToResource', 'rds:CopyDBClusterSnapshot', 'rds:CopyDBSnapshot', 'rds:DescribeDBClusterSnapshots', 'rds:DescribeDBSnapshots',
+        'sqs:SendMessage',
         'xray:PutTelemetryRecords', 'xray:PutTraceSegments',
       ].sort(),
     );
