@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import type { DrillContext } from '../shared/domain/drill.js';
 import { parseStepEvent } from '../shared/domain/drill-state.js';
 import { drillAdapters } from '../shared/runtime/drill-runtime.js';

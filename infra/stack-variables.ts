@@ -5,6 +5,7 @@
  */
 import { PlanValidationError } from '../shared/domain/errors.js';
 import type { Plan, PlansConfig } from '../shared/domain/plan-schema.js';
+import { parse as parseYaml } from 'yaml';
 import { parsePlansFile } from '../shared/domain/plans-file.js';
 import { copyKeysPolicy, copyTargets, type CopyKeysPolicy, type CopyTargets } from './copy-permissions.js';
 import { drillResources } from './drill-schedules.js';
@@ -67,7 +68,8 @@ export function stackVariables(config: PlansConfig, plansSource: string): StackV
   Object.assign(Resources, observabilityResources(config));
   return {
     primaryRegion: config.primaryRegion,
-    esbuildDefine: { __BACKUP_PLANS_SOURCE__: JSON.stringify(plansSource) },
+    // The plans file's data, built into every function and validated again at its cold start (shared/runtime/plans.ts).
+    esbuildDefine: { __BACKUP_PLANS__: JSON.stringify(parseYaml(plansSource)), __BACKUP_PLANS_BUNDLED__: 'true' },
     copyTargets: copyTargets(config),
     copyKeysPolicy: copyKeysPolicy(config),
     resources: {

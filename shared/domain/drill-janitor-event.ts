@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { dryRunField, parseEntryPayload, scheduledTimeField, schedulerContextFields } from './entry-payload.js';
 
 /** What the drill janitor's fixed schedule sends; `scheduledTime` is the janitor's "now" (injected, testable). */

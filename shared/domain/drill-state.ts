@@ -2,7 +2,7 @@
  * The data a restore drill carries from state to state (statemachines/restore-drill.asl.json), with the zod
  * schemas each step parses its part with: a drift between the ASL and the handlers fails loudly and precisely.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { DRILL_TRIGGERS, type DrillContext, type RestoreKind, type SelectedRecoveryPoint } from './drill.js';
 import { BadInputError } from './errors.js';
 import { RESOURCE_TYPES } from './plan-schema.js';

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { z } from 'zod';
+import * as z from 'zod';
 import { BadInputError } from './errors.js';
 import type { Plan, PlansConfig, ResourceType } from './plan-schema.js';
 import { TAG, type Tags } from './recovery-point-tags.js';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { BadInputError } from './errors.js';
 
 /** The scheduled time EventBridge Scheduler fills in at delivery: every scheduled run's clock. */

@@ -1,8 +1,9 @@
 import { LineCounter, parseDocument, isMap, isNode, isScalar, visit, type Document, type YAMLError } from 'yaml';
-import { PlanValidationError, type PlanIssue } from './errors.js';
-import { isValidPlanId, validatePlansData, type PlansConfig, type SchemaIssue } from './plan-schema.js';
+import { PlanValidationError } from './errors.js';
+import { type PlansConfig } from './plan-schema.js';
+import { DEFAULT_PLANS_FILE, plansFromData, toPlanIssue } from './plans-data.js';
 
-export const DEFAULT_PLANS_FILE = 'backup-plans.yml';
+export { DEFAULT_PLANS_FILE } from './plans-data.js';
 
 function locate(document: Document, lineCounter: LineCounter, path: (string | number)[]): { line?: number; column?: number } {
   // Walk up the path until a node exists: a missing field points at its parent.
@@ -19,31 +20,6 @@ function locate(document: Document, lineCounter: LineCounter, path: (string | nu
     }
   }
   return {};
-}
-
-function toPlanIssue(
-  issue: SchemaIssue,
-  file: string,
-  data: unknown,
-  document: Document,
-  lineCounter: LineCounter,
-): PlanIssue {
-  const [first, index, ...rest] = issue.path;
-  let planId: string | undefined;
-  let fieldPath = issue.path;
-  if (first === 'plans' && typeof index === 'number') {
-    const rawId = (data as { plans?: Array<{ id?: unknown }> }).plans?.[index]?.id;
-    // A missing or malformed id cannot name the plan: refer to it by its position instead.
-    planId = isValidPlanId(rawId) ? rawId : `#${index + 1}`;
-    fieldPath = rest;
-  }
-  return {
-    file,
-    ...locate(document, lineCounter, issue.path),
-    ...(planId ? { planId } : {}),
-    path: fieldPath.map((part) => (typeof part === 'number' ? `[${part}]` : part)).join('.').replace(/\.\[/g, '['),
-    message: issue.message,
-  };
 }
 
 /** The library's message, naming the key for a duplicate key (its message alone does not say which). */
@@ -81,13 +57,5 @@ export function parsePlansFile(source: string, file = DEFAULT_PLANS_FILE): Plans
       }),
     );
   }
-  const data: unknown = document.toJS();
-  if (data === null || data === undefined) {
-    throw new PlanValidationError([{ file, path: '', message: 'the file is empty; it must declare version: 1, primaryRegion and plans' }]);
-  }
-  const result = validatePlansData(data);
-  if (!result.ok) {
-    throw new PlanValidationError(result.issues.map((issue) => toPlanIssue(issue, file, data, document, lineCounter)));
-  }
-  return result.config;
+  return plansFromData(document.toJS(), file, (path) => locate(document, lineCounter, path));
 }

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { parseEntryPayload, scheduledTimeField, schedulerContextFields } from './entry-payload.js';
 
 const reportRunSchema = z.strictObject({

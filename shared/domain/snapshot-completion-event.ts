@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { BadInputError } from './errors.js';
 import type { SnapshotKind } from './recovery-points.js';
 

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { parseEntryPayload } from './entry-payload.js';
 import { BadInputError } from './errors.js';
 import { RESOURCE_TYPES, type ResourceType } from './plan-schema.js';

@@ -144,6 +144,17 @@ describe('packaged function bundle', () => {
     expect(result.stdout.trim()).toBe('function');
     rmSync(unpacked, { recursive: true, force: true });
   });
+
+  it('carries the plans as data, without the YAML reader, to keep the cold start short', () => {
+    const zip = readdirSync(packaged.folder).find((name) => name.startsWith('createSnapshots'));
+    const unpacked = mkdtempSync(join(tmpdir(), 'bo-bundle-'));
+    execFileSync('unzip', ['-q', join(packaged.folder, zip as string), '-d', unpacked]);
+    const bundle = readFileSync(join(unpacked, 'functions/create-snapshots.mjs'), 'utf8');
+
+    expect(bundle).not.toContain('YAMLParseError');
+    for (const plan of plans.plans) expect(bundle).toContain(JSON.stringify(plan.id));
+    rmSync(unpacked, { recursive: true, force: true });
+  });
 });
 
 describe('packaging with invalid plans', () => {

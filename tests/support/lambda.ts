@@ -19,7 +19,6 @@ export function useHandlerEnvironment(settings: { endpoint: string; region: stri
     AWS_SECRET_ACCESS_KEY: 'testing',
     STACK_NAME: 'backup-orchestrator-test',
     PLANS_FILE: plansFile,
-    POWERTOOLS_TRACE_ENABLED: 'false',
     POWERTOOLS_METRICS_DISABLED: 'true',
     POWERTOOLS_LOG_LEVEL: 'SILENT',
     POWERTOOLS_DEV: 'false',
