@@ -6,6 +6,7 @@ import { boundedFailures } from '../shared/domain/activity.js';
 import { parseSnapshotWorkItem, type SnapshotWorkItem } from '../shared/domain/snapshot-work-item.js';
 import { readEnvironment } from '../shared/runtime/environment.js';
 import { lambdaStack } from '../shared/runtime/lambda-stack.js';
+import { readRetryDelays } from '../shared/runtime/retry-settings.js';
 import { createObservability } from '../shared/runtime/observability.js';
 import { snapshotClaim } from '../shared/runtime/snapshot-claim.js';
 import { CREATE_SNAPSHOTS_DEFAULTS, createQueuedSnapshots, type WorkItemOutcome } from '../shared/use-cases/create-snapshots.js';
@@ -14,6 +15,7 @@ import { CREATE_SNAPSHOTS_DEFAULTS, createQueuedSnapshots, type WorkItemOutcome 
 const observability = createObservability('create-snapshots');
 const { logger, metrics } = observability;
 const env = readEnvironment();
+const retryDelays = readRetryDelays();
 const clientSettings = { region: env.region, ...(env.endpoint ? { endpoint: env.endpoint } : {}) };
 const backends = snapshotBackends(clientSettings);
 const claim = snapshotClaim(env);
@@ -62,6 +64,7 @@ export const handler = lambdaStack(observability, async (event: SQSEvent, contex
   }
   const results = await createQueuedSnapshots(items, {
     ...CREATE_SNAPSHOTS_DEFAULTS,
+    retry: retryDelays.createSnapshots,
     stack: env.stack,
     backends,
     ...(claim ? { guard: claim.guard } : {}),

@@ -9,6 +9,7 @@ import { parseScheduledRun } from '../shared/domain/scheduled-run-event.js';
 import { slotFor } from '../shared/domain/schedule-slot.js';
 import { readEnvironment } from '../shared/runtime/environment.js';
 import { lambdaStack } from '../shared/runtime/lambda-stack.js';
+import { readRetryDelays } from '../shared/runtime/retry-settings.js';
 import { createObservability } from '../shared/runtime/observability.js';
 import { findPlan, loadPlans } from '../shared/runtime/plans.js';
 import { snapshotClaim } from '../shared/runtime/snapshot-claim.js';
@@ -18,6 +19,7 @@ const observability = createObservability('create-snapshots');
 const { logger, metrics } = observability;
 const plans = loadPlans();
 const env = readEnvironment();
+const retryDelays = readRetryDelays();
 const clientSettings = { region: env.region, ...(env.endpoint ? { endpoint: env.endpoint } : {}) };
 const backends = snapshotBackends(clientSettings);
 // A DynamoDB claim per (plan, resource, slot): two concurrent deliveries of one schedule cannot both create.
@@ -43,6 +45,7 @@ export const handler = lambdaStack(observability, async (event: unknown, context
     { plan, slot: slotFor(plan, run.scheduledTime), dryRun: run.dryRun },
     {
       ...CREATE_SNAPSHOTS_DEFAULTS,
+      retry: retryDelays.createSnapshots,
       stack: env.stack,
       backends,
       ...(claim ? { guard: claim.guard } : {}),

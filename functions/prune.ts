@@ -9,6 +9,7 @@ import { AwsSourceInventory } from '../shared/aws/source-inventory.js';
 import { parsePruneRun } from '../shared/domain/prune-run-event.js';
 import { readEnvironment } from '../shared/runtime/environment.js';
 import { lambdaStack } from '../shared/runtime/lambda-stack.js';
+import { readRetryDelays } from '../shared/runtime/retry-settings.js';
 import { createObservability } from '../shared/runtime/observability.js';
 import { loadPlans } from '../shared/runtime/plans.js';
 import {
@@ -24,6 +25,7 @@ const observability = createObservability('prune');
 const { logger, metrics } = observability;
 const plans = loadPlans();
 const env = readEnvironment();
+const retryDelays = readRetryDelays();
 const settingsFor = (region: string) => ({ region, ...(env.endpoint ? { endpoint: env.endpoint } : {}) });
 // Source resources live in the primary Region, whichever Region's copies are pruned.
 const sources = new AwsSourceInventory(ec2Client(settingsFor(plans.primaryRegion)), rdsClient(settingsFor(plans.primaryRegion)));
@@ -49,6 +51,7 @@ export const handler = lambdaStack(observability, async (event: unknown, context
       catalog: new SnapshotCatalog(ec2Client(settingsFor(region)), rdsClient(settingsFor(region)), region),
       sources,
       deleter: new AwsSnapshotDeleter(ec2Client(settingsFor(region)), rdsClient(settingsFor(region)), region),
+      retry: retryDelays.transient,
       remainingTimeMs: () => context.getRemainingTimeInMillis(),
       onOutcome: (outcome) => {
         if (outcome.status === 'failed') logger.error('snapshot not deleted', { ...outcome });

@@ -4,6 +4,7 @@ import { AwsDlmPolicyStore } from '../shared/aws/dlm-policy-store.js';
 import { parseSyncDlmRun } from '../shared/domain/sync-dlm-run-event.js';
 import { ConfigurationError, readEnvironment } from '../shared/runtime/environment.js';
 import { lambdaStack } from '../shared/runtime/lambda-stack.js';
+import { readRetryDelays } from '../shared/runtime/retry-settings.js';
 import { createObservability } from '../shared/runtime/observability.js';
 import { loadPlans } from '../shared/runtime/plans.js';
 import { SYNC_DLM_DEFAULTS, syncDlmPolicies, type DlmSyncSummary } from '../shared/use-cases/sync-dlm.js';
@@ -12,6 +13,7 @@ const observability = createObservability('sync-dlm');
 const { logger, metrics } = observability;
 const plans = loadPlans();
 const env = readEnvironment();
+const retryDelays = readRetryDelays();
 // The role DLM itself assumes (infra/resources/sync-dlm-role.yml), passed to every policy.
 const executionRoleArn = process.env.DLM_EXECUTION_ROLE_ARN;
 if (!executionRoleArn) throw new ConfigurationError('missing environment variable(s): DLM_EXECUTION_ROLE_ARN');
@@ -24,6 +26,7 @@ export const handler = lambdaStack(observability, async (event: unknown): Promis
     { config: plans, dryRun: run.dryRun },
     {
       ...SYNC_DLM_DEFAULTS,
+      baseDelayMs: retryDelays.syncDlmBaseDelayMs,
       stack: env.stack,
       executionRoleArn,
       store,

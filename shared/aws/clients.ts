@@ -10,12 +10,15 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import type { MiddlewareStack } from '@smithy/types';
 import { readRateLimitSettings } from '../runtime/rate-limit-settings.js';
+import { readRetryDelayScale } from '../runtime/retry-settings.js';
 import { ApiRateLimiter, useRateLimit } from './api-rate-limiter.js';
+import { scaledAdaptiveRetry } from './retry-strategy.js';
 
 /**
  * One place that builds SDK clients: adaptive retry with an explicit attempt budget, a client-side token
  * bucket per (service, Region, API) shared by the whole container, and an optional endpoint (the local
- * sandbox and tests point every client at moto_server on loopback).
+ * sandbox and tests point every client at moto_server on loopback). RETRY_DELAY_SCALE shortens the SDK's
+ * backoff in simulations on a faster clock (shared/runtime/retry-settings.ts).
  */
 export interface ClientSettings {
   region: string;
@@ -27,6 +30,7 @@ type ClientClass<T> = new (config: Record<string, unknown>) => T;
 type AnyClient = { middlewareStack: MiddlewareStack<object, object> };
 const cache = new Map<string, unknown>();
 let limiter: ApiRateLimiter | undefined;
+let retryDelayScale: number | undefined;
 const clientHooks: Array<(client: AnyClient, info: { service: string; region: string }) => void> = [];
 
 /** The container's limiter, sized from API_RATE_SHARE / API_RATE_LIMITS on first use. */
@@ -44,10 +48,14 @@ function build<T>(kind: string, Client: ClientClass<T>, settings: ClientSettings
   const key = `${kind}|${settings.region}|${settings.endpoint ?? ''}|${settings.maxAttempts ?? ''}`;
   let client = cache.get(key) as T | undefined;
   if (!client) {
+    const maxAttempts = settings.maxAttempts ?? 6;
+    retryDelayScale ??= readRetryDelayScale();
+    const retryStrategy = scaledAdaptiveRetry(maxAttempts, retryDelayScale);
     client = new Client({
       region: settings.region,
       retryMode: 'adaptive',
-      maxAttempts: settings.maxAttempts ?? 6,
+      maxAttempts,
+      ...(retryStrategy ? { retryStrategy } : {}),
       ...(settings.endpoint ? { endpoint: settings.endpoint } : {}),
     });
     useRateLimit(client as AnyClient, apiRateLimiter(), settings.region);

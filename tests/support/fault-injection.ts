@@ -33,6 +33,7 @@ export interface FaultSettings {
   /** Which calls the faults apply to; by default every EC2 and RDS call (the throttled services). */
   applies?: (service: string, api: string) => boolean;
   clock?: FaultClock;
+  /** Draws the failures; Math.random by default, `seededRandom(seed)` for a reproducible run. */
   random?: () => number;
 }
 
@@ -45,6 +46,17 @@ export interface FaultStats {
   /** First time (clock ms) each `service:API` call was let through, and the last. */
   firstPassedAt: Map<string, number>;
   lastPassedAt: Map<string, number>;
+}
+
+/** A reproducible stream of numbers in [0, 1) (mulberry32): the same seed fails the same draws on every run. */
+export function seededRandom(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let mixed = Math.imul(state ^ (state >>> 15), 1 | state);
+    mixed = (mixed + Math.imul(mixed ^ (mixed >>> 7), 61 | mixed)) ^ mixed;
+    return ((mixed ^ (mixed >>> 14)) >>> 0) / 4294967296;
+  };
 }
 
 const realClock: FaultClock = {

@@ -1,0 +1,31 @@
+import { AdaptiveRetryStrategy, MAXIMUM_RETRY_DELAY } from '@smithy/core/retry';
+import type { RetryStrategyV2, StandardRetryBackoffStrategy } from '@smithy/types';
+
+/**
+ * The SDK's backoff — full jitter: a random wait up to base × 2^retries, capped at 20 s, the base being the
+ * SDK's own (longer after throttling) — with every wait multiplied by `scale` (RETRY_DELAY_SCALE).
+ */
+export function scaledBackoff(
+  scale: number,
+  random: () => number = Math.random,
+): StandardRetryBackoffStrategy {
+  // The strategy sets the base before each computation (its own base, or the throttling one).
+  let base = 0;
+  return {
+    setDelayBase: (delayBase) => {
+      base = delayBase;
+    },
+    computeNextBackoffDelay: (retries) =>
+      Math.floor(random() * Math.min(base * 2 ** retries, MAXIMUM_RETRY_DELAY) * scale),
+  };
+}
+
+/**
+ * Adaptive retry as the SDK builds it for `retryMode: 'adaptive'`, on waits multiplied by `scale`; undefined
+ * at scale 1, so a deployment keeps the SDK's own strategy untouched.
+ */
+export function scaledAdaptiveRetry(maxAttempts: number, scale: number): RetryStrategyV2 | undefined {
+  return scale === 1
+    ? undefined
+    : new AdaptiveRetryStrategy(maxAttempts, { maxAttempts, backoff: scaledBackoff(scale) });
+}
