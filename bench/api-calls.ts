@@ -1,18 +1,20 @@
 /**
  * API calls per resource per full cycle: a plan of N volumes with one DR Region, run through the real
- * handlers against moto — the scheduled run queues the slot, the workers create, every completion event
- * copies, the copy pump and the reconciler run, prune deletes the previous slot in both Regions. Every EC2
- * and RDS call of the second cycle is counted (SQS and DynamoDB calls are not: they are not EC2's buckets).
+ * handlers against moto — the scheduled run queues the slot, the workers create, the completion events
+ * copy in the batches their queue hands over (20 per DR Region at once), the copy pump starts the rest
+ * minute by minute, the reconciler runs, prune deletes the previous slot in both Regions. Every EC2 and RDS
+ * call of the second cycle is counted (SQS and DynamoDB calls are not: they are not EC2's buckets).
  * The minimum: one create, one copy and two deletes per resource, plus the listings at full pages.
  */
 import { DescribeSnapshotsCommand, type EC2Client } from '@aws-sdk/client-ec2';
-import { CreateQueueCommand, DeleteMessageBatchCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { CreateQueueCommand, DeleteMessageBatchCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { TAG } from '../shared/domain/recovery-point-tags.js';
 import { clientConfig, dynamodb, ec2 } from '../sandbox/aws-clients.js';
+import { queueBatch } from '../sandbox/completion-events.js';
 import { createVolume } from '../sandbox/estate.js';
 import { startMotoServer } from '../sandbox/moto-server.js';
 import { createStackTables } from '../sandbox/stack-tables.js';
@@ -42,7 +44,10 @@ export async function benchApiCalls(resources = 200): Promise<ApiCallsFigure> {
     const sqs = new SQSClient(clientConfig(moto.endpoint, PRIMARY));
     const tables = await createStackTables(dynamodb(moto.endpoint, PRIMARY), 'bench');
     const workQueueUrl = (await sqs.send(new CreateQueueCommand({ QueueName: 'snapshot-work' }))).QueueUrl ?? '';
-    const backlogUrl = (await sqs.send(new CreateQueueCommand({ QueueName: 'copy-backlog' }))).QueueUrl ?? '';
+    // A copy the pump cannot start yet is offered again on its next run (the stack's queue: 50 s, under the pump's minute).
+    const backlogUrl = (await sqs.send(new CreateQueueCommand({ QueueName: 'copy-backlog', Attributes: { VisibilityTimeout: '0' } }))).QueueUrl ?? '';
+    const backlogWaiting = async () =>
+      Number((await sqs.send(new GetQueueAttributesCommand({ QueueUrl: backlogUrl, AttributeNames: ['ApproximateNumberOfMessages'] }))).Attributes?.ApproximateNumberOfMessages ?? '0');
     for (let index = 0; index < resources; index += 1) await createVolume(primary, { az: `${PRIMARY}a`, sizeGiB: 1, tags: { 'backup:plan': 'gold' } });
 
     const folder = mkdtempSync(join(tmpdir(), 'bo-bench-'));
@@ -57,7 +62,6 @@ export async function benchApiCalls(resources = 200): Promise<ApiCallsFigure> {
       AWS_SECRET_ACCESS_KEY: 'testing',
       STACK_NAME: 'backup-orchestrator-bench',
       PLANS_FILE: join(folder, 'plans.yml'),
-      POWERTOOLS_TRACE_ENABLED: 'false',
       POWERTOOLS_METRICS_DISABLED: 'true',
       POWERTOOLS_LOG_LEVEL: 'SILENT',
       IDEMPOTENCY_TABLE: tables.idempotencyTable,
@@ -82,7 +86,7 @@ export async function benchApiCalls(resources = 200): Promise<ApiCallsFigure> {
     const load = async <E, T>(file: string) => ((await import(file)) as { handler: Handler<E, T> }).handler;
     const createSnapshots = await load<unknown, unknown>('../functions/create-snapshots.js');
     const worker = await load<SQSEvent, SQSBatchResponse>('../functions/create-snapshots-worker.js');
-    const copySnapshot = await load<unknown, unknown>('../functions/copy-snapshot.js');
+    const copySnapshot = await load<SQSEvent, SQSBatchResponse>('../functions/copy-snapshot.js');
     const copyPump = await load<unknown, unknown>('../functions/copy-pump.js');
     const reconcile = await load<unknown, unknown>('../functions/reconcile.js');
     const prune = await load<unknown, unknown>('../functions/prune.js');
@@ -97,16 +101,22 @@ export async function benchApiCalls(resources = 200): Promise<ApiCallsFigure> {
         await worker(event, context('create-snapshots-worker'));
         await sqs.send(new DeleteMessageBatchCommand({ QueueUrl: workQueueUrl, Entries: messages.map((message, index) => ({ Id: String(index), ReceiptHandle: message.ReceiptHandle ?? '' })) }));
       }
-      // What EventBridge delivers for each completed snapshot.
+      // What EventBridge puts in the copy-completion queue for each completed snapshot, handed over as the
+      // queue's event source does: batches of up to 100 (infra/functions/copy-snapshot.yml).
       const created = (await primary.send(new DescribeSnapshotsCommand({ Filters: [{ Name: `tag:${TAG.slot}`, Values: [`${slot}Z`] }] }))).Snapshots ?? [];
-      for (const snapshot of created) {
+      const events = created.map((snapshot) => {
         const arn = `arn:aws:ec2::${PRIMARY}:snapshot/${snapshot.SnapshotId}`;
-        await copySnapshot(
-          { version: '0', id: `event-${snapshot.SnapshotId}`, 'detail-type': 'EBS Snapshot Notification', source: 'aws.ec2', account: '123456789012', time: `${slot}:04Z`, region: PRIMARY, resources: [arn], detail: { event: 'createSnapshot', result: 'succeeded', cause: '', 'request-id': '', snapshot_id: arn, source: `arn:aws:ec2::${PRIMARY}:volume/vol-0`, startTime: `${slot}:00Z`, endTime: `${slot}:04Z` } },
-          context('copy-snapshot'),
-        );
+        return { version: '0', id: `event-${snapshot.SnapshotId}`, 'detail-type': 'EBS Snapshot Notification', source: 'aws.ec2', account: '123456789012', time: `${slot}:04Z`, region: PRIMARY, resources: [arn], detail: { event: 'createSnapshot', result: 'succeeded', cause: '', 'request-id': '', snapshot_id: arn, source: `arn:aws:ec2::${PRIMARY}:volume/vol-0`, startTime: `${slot}:00Z`, endTime: `${slot}:04Z` } };
+      });
+      for (let start = 0; start < events.length; start += 100) {
+        const response = await copySnapshot(queueBatch(events.slice(start, start + 100), { region: PRIMARY }), context('copy-snapshot'));
+        if (response.batchItemFailures.length) throw new Error(`copy-snapshot asked for ${response.batchItemFailures.length} event(s) again`);
       }
-      await copyPump(scheduled(`${slot}:05Z`), context('copy-pump'));
+      // A batch starts at most 20 copies per DR Region (AWS's in-flight limit); the pump, every minute, the rest.
+      for (let minute = 5; minute < 15; minute += 1) {
+        await copyPump(scheduled(`${slot}:${String(minute).padStart(2, '0')}Z`), context('copy-pump'));
+        if (!(await backlogWaiting())) break;
+      }
       await reconcile(scheduled(`${slot}:15Z`), context('reconcile'));
       await prune(scheduled(`${slot}:30Z`), context('prune'));
     };

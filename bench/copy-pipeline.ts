@@ -75,10 +75,10 @@ export async function benchCopyPipeline(sourceCount = 400): Promise<CopyPipeline
     }
   };
 
-  // Every source completes at t = 0: one event each.
-  for (const source of sources) {
-    const completion = { eventId: source.id, region: PRIMARY, time: new Date(0), completed: [{ kind: source.kind, id: source.id }], ignored: [] };
-    await copyCompletedSnapshots({ completion, now: new Date(0) }, { ...deps, backlog });
+  // Every source completes at t = 0: one event each, handed to copy-snapshot 100 to a batch by its queue.
+  const completions = sources.map((source) => ({ eventId: source.id, region: PRIMARY, time: new Date(0), completed: [{ kind: source.kind, id: source.id }], ignored: [] }));
+  for (let start = 0; start < completions.length; start += 100) {
+    await copyCompletedSnapshots({ completions: completions.slice(start, start + 100), now: new Date(0) }, { ...deps, backlog });
   }
   track(0);
 

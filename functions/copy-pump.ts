@@ -7,16 +7,17 @@ import { copyClaim } from '../shared/runtime/copy-claim.js';
 import { readCopySettings } from '../shared/runtime/copy-settings.js';
 import { ConfigurationError, readEnvironment } from '../shared/runtime/environment.js';
 import { lambdaStack } from '../shared/runtime/lambda-stack.js';
+import { readRetryDelays } from '../shared/runtime/retry-settings.js';
 import { createObservability } from '../shared/runtime/observability.js';
 import { loadPlans } from '../shared/runtime/plans.js';
 import { copyActivity } from '../shared/use-cases/copy-activity.js';
 import { pumpCopies, type CopyPumpSummary } from '../shared/use-cases/copy-pump.js';
-import { TRANSIENT_RETRY_DEFAULTS } from '../shared/use-cases/retry-transient.js';
 
 const observability = createObservability('copy-pump');
 const { logger, metrics } = observability;
 const plans = loadPlans();
 const env = readEnvironment();
+const retryDelays = readRetryDelays();
 const settings = readCopySettings();
 const { backend, keys } = copyAdapters(env);
 const claim = copyClaim(env);
@@ -38,7 +39,7 @@ export const handler = lambdaStack(observability, async (event: unknown, context
       settings,
       backlog,
       ...(claim ? { guard: claim.guard } : {}),
-      retry: TRANSIENT_RETRY_DEFAULTS,
+      retry: retryDelays.transient,
       remainingTimeMs: () => context.getRemainingTimeInMillis(),
       onProgress: (outcome) => (outcome.status === 'failed' ? logger.error(`copy ${outcome.status}`, { ...outcome }) : logger.info(`copy ${outcome.status}`, { ...outcome })),
     },

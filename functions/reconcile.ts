@@ -7,17 +7,18 @@ import { copyClaim } from '../shared/runtime/copy-claim.js';
 import { readCopySettings } from '../shared/runtime/copy-settings.js';
 import { readEnvironment } from '../shared/runtime/environment.js';
 import { lambdaStack } from '../shared/runtime/lambda-stack.js';
+import { readRetryDelays } from '../shared/runtime/retry-settings.js';
 import { createObservability } from '../shared/runtime/observability.js';
 import { loadPlans } from '../shared/runtime/plans.js';
 import { copyActivity } from '../shared/use-cases/copy-activity.js';
 import type { CopyOutcome } from '../shared/use-cases/copy-snapshots.js';
 import { reconcileCopies, type ReconcileSummary } from '../shared/use-cases/reconcile-copies.js';
-import { TRANSIENT_RETRY_DEFAULTS } from '../shared/use-cases/retry-transient.js';
 
 const observability = createObservability('reconcile');
 const { logger, metrics } = observability;
 const plans = loadPlans();
 const env = readEnvironment();
+const retryDelays = readRetryDelays();
 const settings = readCopySettings();
 const { backend, keys } = copyAdapters(env);
 const claim = copyClaim(env);
@@ -39,7 +40,7 @@ export const handler = lambdaStack(observability, async (event: unknown, context
     keys,
     settings,
     ...(claim ? { guard: claim.guard } : {}),
-    retry: TRANSIENT_RETRY_DEFAULTS,
+    retry: retryDelays.transient,
     onProgress: logOutcome,
   });
   for (const problem of summary.problems) logger.error(problem.message, { ...problem });

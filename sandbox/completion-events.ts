@@ -2,7 +2,8 @@
  * Snapshot-completion events in the shape AWS documents them (the same shape as tests/fixtures/events, which
  * a unit test compares them with), for what create-snapshots made in the sandbox.
  */
-import { randomUUID } from 'node:crypto';
+import type { SQSEvent } from 'aws-lambda';
+import { createHash, randomUUID } from 'node:crypto';
 import { MOTO_ACCOUNT_ID } from './aws-clients.js';
 
 const ACCOUNT = MOTO_ACCOUNT_ID;
@@ -94,5 +95,31 @@ export function rdsSnapshotEvent(input: { region: string; identifier: string; cl
       SourceIdentifier: input.identifier,
       EventID: input.cluster ? 'RDS-EVENT-0075' : 'RDS-EVENT-0042',
     },
+  };
+}
+
+/**
+ * What copy-snapshot receives: the events as the copy-completion queue's event source hands them over, one SQS
+ * record per event with the event as its body (infra/resources/copy-completion-queue.yml), `receiveCount`
+ * deliveries so far.
+ */
+export function queueBatch(events: readonly unknown[], options: { region: string; queue?: string; receiveCount?: number }): SQSEvent {
+  const queueArn = `arn:aws:sqs:${options.region}:${ACCOUNT}:${options.queue ?? 'copy-completion'}`;
+  return {
+    Records: events.map((event) => {
+      const body = JSON.stringify(event);
+      const sent = String(Date.now());
+      return {
+        messageId: randomUUID(),
+        receiptHandle: randomUUID(),
+        body,
+        attributes: { ApproximateReceiveCount: String(options.receiveCount ?? 1), SentTimestamp: sent, SenderId: 'AIDAEVENTBRIDGE', ApproximateFirstReceiveTimestamp: sent },
+        messageAttributes: {},
+        md5OfBody: createHash('md5').update(body).digest('hex'),
+        eventSource: 'aws:sqs',
+        eventSourceARN: queueArn,
+        awsRegion: options.region,
+      };
+    }),
   };
 }

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import type { DLMClient } from '@aws-sdk/client-dlm';
 import { dlmClient, snsClient } from '../shared/aws/clients.js';
 import { clientConfig, dynamodb, FAKE_CREDENTIALS, sns } from './aws-clients.js';
+import { queueBatch } from './completion-events.js';
 import { lambdaContext } from './lambda-context.js';
 import { Mailbox } from './mailbox.js';
 import { eventRules, matchesPattern, ROOT } from './stack-definition.js';
@@ -25,7 +26,7 @@ export interface LocalStack {
   /** The function of infra/functions/<name>.yml's handler file, e.g. 'create-snapshots'. */
   handler(file: string): Promise<Handler>;
   invoke<T>(file: string, event: unknown): Promise<T>;
-  /** Delivers an event as EventBridge would: to every function with a rule that matches it. */
+  /** Delivers an event as EventBridge would: to every function with a rule that matches it, directly or through its queue. */
   publishEvent(event: unknown): Promise<Array<{ functionName: string; module: string; result: unknown }>>;
 }
 
@@ -67,7 +68,6 @@ export async function startLocalStack(settings: { endpoint: string; region: stri
     ACTIVITY_TABLE: tables.activityTable,
     NOTIFICATION_TOPIC_ARN: topicArn,
     REPORT_TIMEZONE: settings.timezone,
-    POWERTOOLS_TRACE_ENABLED: 'false',
     POWERTOOLS_METRICS_DISABLED: 'true',
     POWERTOOLS_LOG_LEVEL: 'WARN', // warnings and errors only, into sandbox-output/functions.log
     POWERTOOLS_DEV: 'false',
@@ -101,7 +101,9 @@ export async function startLocalStack(settings: { endpoint: string; region: stri
       const delivered = [];
       for (const rule of rules.filter((candidate) => matchesPattern(candidate.pattern, event))) {
         const file = rule.module.replace(/^functions\//, '').replace(/\.ts$/, '');
-        delivered.push({ functionName: rule.functionName, module: rule.module, result: await invoke(file, event) });
+        // Through a queue, the event arrives as an SQS record; here each in a batch of its own, at once.
+        const delivery = rule.queue ? queueBatch([event], { region, queue: `${stack}-${rule.queue}` }) : event;
+        delivered.push({ functionName: rule.functionName, module: rule.module, result: await invoke(file, delivery) });
       }
       return delivered;
     },

@@ -1,8 +1,8 @@
 /**
  * What the sandbox reads from the stack's own definition, so it plays exactly what would be deployed: the Input
  * of each fixed schedule (infra/resources/*-schedule.yml) and the EventBridge rules of each function
- * (infra/functions/*.yml). CloudFormation tags (!GetAtt, !Ref) are read as plain text; only Inputs and
- * patterns are used.
+ * (infra/functions/*.yml, and those in infra/resources/*.yml that feed a function's queue). CloudFormation
+ * tags (!GetAtt, !Ref) are read as plain text; only Inputs, patterns and target ARNs are used.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -50,17 +50,38 @@ export interface EventRule {
   /** e.g. functions/copy-snapshot.ts */
   module: string;
   pattern: Yaml;
+  /** Set when the rule targets an SQS queue the function consumes (its logical id): events reach it as SQS records. */
+  queue?: string;
 }
 
-/** Every EventBridge rule in infra/functions/*.yml. */
+type FunctionDefinition = { handler?: string; events?: Array<{ eventBridge?: { pattern?: Yaml }; sqs?: { arn?: unknown } }> };
+
+/**
+ * Every EventBridge rule in infra/functions/*.yml, and every AWS::Events::Rule in infra/resources/*.yml whose
+ * target is a queue a function takes its events from (!GetAtt <Queue>.Arn reads as the text "<Queue>.Arn").
+ */
 export function eventRules(): EventRule[] {
   const rules: EventRule[] = [];
+  const consumers = new Map<string, { functionName: string; module: string }>();
   for (const file of readdirSync(join(ROOT, 'infra/functions')).filter((name) => name.endsWith('.yml')).sort()) {
     for (const [functionName, definition] of Object.entries(readYaml(join('infra/functions', file)))) {
-      const { handler, events } = definition as { handler?: string; events?: Array<{ eventBridge?: { pattern?: Yaml } }> };
+      const { handler, events } = definition as FunctionDefinition;
+      if (!handler) continue;
+      const module = `${handler.replace(/\.handler$/, '')}.ts`;
       for (const event of events ?? []) {
-        if (!event.eventBridge?.pattern || !handler) continue;
-        rules.push({ functionName, module: `${handler.replace(/\.handler$/, '')}.ts`, pattern: event.eventBridge.pattern });
+        if (typeof event.sqs?.arn === 'string') consumers.set(event.sqs.arn, { functionName, module });
+        if (!event.eventBridge?.pattern) continue;
+        rules.push({ functionName, module, pattern: event.eventBridge.pattern });
+      }
+    }
+  }
+  for (const file of readdirSync(join(ROOT, 'infra/resources')).filter((name) => name.endsWith('.yml')).sort()) {
+    const resources = (readYaml(join('infra/resources', file)).Resources ?? {}) as Record<string, { Type?: string; Properties?: { EventPattern?: Yaml; Targets?: Array<{ Arn?: unknown }> } }>;
+    for (const resource of Object.values(resources)) {
+      if (resource.Type !== 'AWS::Events::Rule' || !resource.Properties?.EventPattern) continue;
+      for (const target of resource.Properties.Targets ?? []) {
+        const consumer = typeof target.Arn === 'string' ? consumers.get(target.Arn) : undefined;
+        if (consumer) rules.push({ ...consumer, pattern: resource.Properties.EventPattern, queue: (target.Arn as string).replace(/\.Arn$/, '') });
       }
     }
   }

@@ -90,6 +90,26 @@ export class AwsCopyBackend implements CopyBackend {
     return found;
   }
 
+  /**
+   * EBS snapshots by a `snapshot-id` filter, 200 values to a call (SnapshotIds would fail the whole call for
+   * one snapshot deleted meanwhile); RDS snapshots one by one (they are few).
+   */
+  async describeMany(region: string, refs: readonly CompletedSnapshotRef[]): Promise<StoredSnapshot[]> {
+    const found: StoredSnapshot[] = [];
+    const ebs = [...new Set(refs.filter((ref) => ref.kind === 'ebs').map((ref) => ref.id))];
+    for (let start = 0; start < ebs.length; start += 200) {
+      const Filters = [{ Name: 'snapshot-id', Values: ebs.slice(start, start + 200) }];
+      for await (const page of paginateDescribeSnapshots({ client: this.clients.ec2(region), pageSize: 1000 }, { OwnerIds: ['self'], Filters })) {
+        for (const snapshot of page.Snapshots ?? []) found.push(fromEbsSnapshot(snapshot, region));
+      }
+    }
+    for (const ref of refs.filter((candidate) => candidate.kind !== 'ebs')) {
+      const snapshot = await this.describe(region, ref);
+      if (snapshot) found.push(snapshot);
+    }
+    return found;
+  }
+
   async describe(region: string, ref: CompletedSnapshotRef): Promise<StoredSnapshot | undefined> {
     try {
       if (ref.kind === 'ebs') {

@@ -12,6 +12,7 @@ export function fromEbsSnapshot(snapshot: Snapshot, region: string): StoredSnaps
     state: pointStateOf('ebs', snapshot.State),
     status: snapshot.State ?? 'unknown',
     ...(snapshot.StartTime ? { startTime: new Date(snapshot.StartTime) } : {}),
+    ...(snapshot.CompletionTime ? { completedAt: new Date(snapshot.CompletionTime) } : {}),
     ...(snapshot.VolumeId ? { sourceVolumeId: snapshot.VolumeId } : {}),
     ...(snapshot.VolumeSize !== undefined ? { sizeGiB: snapshot.VolumeSize } : {}),
     ...(snapshot.FullSnapshotSizeInBytes !== undefined ? { storedBytes: snapshot.FullSnapshotSizeInBytes } : {}),

@@ -117,14 +117,33 @@ export interface CopyLag {
 }
 
 /**
- * Copy lag of a completed copy, from its tags: feeds the DR-Region RPO in reports and drills.
- * Undefined until the reconciler has recorded the copy's completion.
+ * Whether the reconciler must record a completed copy's completion in a tag: EBS reports each snapshot's
+ * CompletionTime itself, RDS has no such field (its copies are few, so tagging them costs little).
  */
-export function copyLag(copy: Pick<StoredSnapshot, 'tags'>): CopyLag | undefined {
+export function needsCompletionTag(copy: Pick<StoredSnapshot, 'kind' | 'tags'>): boolean {
+  return copy.kind !== 'ebs' && !copy.tags[TAG.copyCompletedAt];
+}
+
+/**
+ * When a copy completed: the service's own completion time (EBS CompletionTime), else the time the
+ * reconciler recorded in the copy's tag (RDS, and EBS copies from before EBS reported it). Undefined
+ * when neither says; never guessed.
+ */
+export function copyCompletedAtOf(copy: Pick<StoredSnapshot, 'tags' | 'completedAt'>): Date | undefined {
+  if (copy.completedAt) return copy.completedAt;
+  const tagged = Date.parse(copy.tags[TAG.copyCompletedAt] ?? '');
+  return Number.isNaN(tagged) ? undefined : new Date(tagged);
+}
+
+/**
+ * Copy lag of a completed copy: feeds the DR-Region RPO in reports and drills. Undefined while its
+ * completion time is unknown (see copyCompletedAtOf) or its source time is not tagged.
+ */
+export function copyLag(copy: Pick<StoredSnapshot, 'tags' | 'completedAt'>): CopyLag | undefined {
   const sourceTime = Date.parse(copy.tags[TAG.sourceTime] ?? '');
-  const completedAt = Date.parse(copy.tags[TAG.copyCompletedAt] ?? '');
-  if (Number.isNaN(sourceTime) || Number.isNaN(completedAt)) return undefined;
-  return { sourceTime: new Date(sourceTime), completedAt: new Date(completedAt), lagMs: completedAt - sourceTime };
+  const completedAt = copyCompletedAtOf(copy);
+  if (Number.isNaN(sourceTime) || !completedAt) return undefined;
+  return { sourceTime: new Date(sourceTime), completedAt, lagMs: completedAt.getTime() - sourceTime };
 }
 
 /** What DescribeKey said about a destination key (or that it found none). */

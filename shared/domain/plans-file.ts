@@ -1,7 +1,7 @@
 import { LineCounter, parseDocument, isMap, isNode, isScalar, visit, type Document, type YAMLError } from 'yaml';
 import { PlanValidationError } from './errors.js';
 import { type PlansConfig } from './plan-schema.js';
-import { DEFAULT_PLANS_FILE, plansFromData, toPlanIssue } from './plans-data.js';
+import { DEFAULT_PLANS_FILE, plansFromData } from './plans-data.js';
 
 export { DEFAULT_PLANS_FILE } from './plans-data.js';
 

@@ -17,6 +17,8 @@ export interface StoredSnapshot {
   /** Raw service status (e.g. `pending`, `available`, `error`), for reports. */
   status: string;
   startTime?: Date;
+  /** When the service says the snapshot completed (EBS CompletionTime); RDS reports no such time. */
+  completedAt?: Date;
   /** EBS: the source volume; RDS: the source instance or cluster. */
   sourceVolumeId?: string;
   sizeGiB?: number;

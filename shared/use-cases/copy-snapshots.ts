@@ -47,6 +47,11 @@ export interface CopyBackend {
   listOurs(region: string, stack: string): Promise<StoredSnapshot[]>;
   /** One snapshot with its tags, or undefined when it does not exist (any more). */
   describe(region: string, ref: CompletedSnapshotRef): Promise<StoredSnapshot | undefined>;
+  /**
+   * Those of `refs` that exist, with their tags, in as few calls as the service allows (EBS: one filtered
+   * DescribeSnapshots for up to DESCRIBE_BATCH snapshots); snapshots that do not exist are left out.
+   */
+  describeMany?(region: string, refs: readonly CompletedSnapshotRef[]): Promise<StoredSnapshot[]>;
   startCopy(request: StartCopyRequest): Promise<StartedCopy>;
   deleteCopy(copy: StoredSnapshot): Promise<void>;
   tagCopy(copy: StoredSnapshot, tags: Tags): Promise<void>;
@@ -96,7 +101,7 @@ interface OutcomeBase {
 export type CopyOutcome =
   | (OutcomeBase & { status: 'started'; copyId: string; attempt: number; replaces?: string[]; notDeleted?: string[] })
   | (OutcomeBase & { status: 'already-copied'; copyId: string; state: PointState })
-  | (OutcomeBase & { status: 'deferred'; reason: string })
+  | (OutcomeBase & { status: 'deferred'; reason: string; transient?: true })
   | (OutcomeBase & { status: 'blocked'; reason: string })
   | (OutcomeBase & { status: 'failed'; errorName: string; reason: string })
   | (OutcomeBase & { status: 'skipped'; reason: string });
@@ -153,7 +158,7 @@ export class Destination {
 }
 
 /**
- * State of one run (one event, or one reconcile): one listing per destination, one key check per plan and
+ * State of one run (one batch of completion events, or one reconcile): one listing per destination, one key check per plan and
  * Region, in-flight counts that grow as copies start. Both copy use cases start copies through it.
  */
 export class CopyRun {
@@ -292,7 +297,7 @@ export class CopyRun {
       }
       if (failure.kind === 'in-progress-elsewhere') return this.record({ ...base, status: 'skipped', reason: 'another invocation is starting this copy right now' });
       if (failure.kind === 'transient' || failure.kind === 'per-volume-rate') {
-        return this.record({ ...base, status: 'deferred', reason: `${failure.name}: ${failure.message}; the reconciler retries` });
+        return this.record({ ...base, status: 'deferred', reason: `${failure.name}: ${failure.message}; the reconciler retries`, transient: true });
       }
       return this.record({ ...base, status: 'failed', errorName: failure.name, reason: failure.message });
     }
@@ -318,8 +323,8 @@ export class CopyRun {
 }
 
 export interface CopySnapshotsSummary {
-  eventId: string;
-  region: string;
+  /** Completion events in the batch. */
+  events: number;
   dryRun: boolean;
   started: number;
   alreadyCopied: number;
@@ -327,10 +332,15 @@ export interface CopySnapshotsSummary {
   blocked: number;
   failed: number;
   skipped: number;
-  /** Snapshots named by the event that are not ours to copy, each with the reason. */
+  /** Snapshots named by the events that are not ours to copy, each once with the reason. */
   ignored: Array<{ id: string; reason: string }>;
   problems: CopyProblem[];
   outcomes: CopyOutcome[];
+  /**
+   * Events to deliver again (their index in the request, in order): a look-up or a copy of theirs failed
+   * for a reason that may pass. Everything else of the batch is done, or left to the reconciler.
+   */
+  retry: Array<{ index: number; eventId: string; reason: string }>;
 }
 
 /** The best copy of a source in a Region: completed before pending before errored. */
@@ -352,26 +362,84 @@ function ownershipProblem(snapshot: StoredSnapshot, stack: string, config: Plans
   return undefined;
 }
 
+/** EC2 takes at most 200 values per filter: one look-up names at most that many EBS snapshots. */
+export const DESCRIBE_BATCH = 200;
+
+/** The look-ups of a batch: EBS snapshots DESCRIBE_BATCH to a call, RDS ones (few) each on its own. */
+function describeGroups(refs: readonly CompletedSnapshotRef[]): CompletedSnapshotRef[][] {
+  const ebs = refs.filter((ref) => ref.kind === 'ebs');
+  const groups: CompletedSnapshotRef[][] = [];
+  for (let start = 0; start < ebs.length; start += DESCRIBE_BATCH) groups.push(ebs.slice(start, start + DESCRIBE_BATCH));
+  for (const ref of refs) if (ref.kind !== 'ebs') groups.push([ref]);
+  return groups;
+}
+
+async function describeAll(backend: CopyBackend, region: string, refs: readonly CompletedSnapshotRef[]): Promise<StoredSnapshot[]> {
+  if (backend.describeMany) return backend.describeMany(region, refs);
+  const found: StoredSnapshot[] = [];
+  for (const ref of refs) {
+    const snapshot = await backend.describe(region, ref);
+    if (snapshot) found.push(snapshot);
+  }
+  return found;
+}
+
+const refKey = (ref: Pick<CompletedSnapshotRef, 'kind' | 'id'>) => `${ref.kind}|${ref.id}`;
+const why = (error: unknown) => `${(error as Error)?.name ?? 'Error'}: ${(error as Error)?.message ?? String(error)}`;
+
 /**
- * Copies the snapshots a completion event names into every DR Region of their plan. Re-checks ownership
- * by tag first (foreign snapshots are ignored with the reason), never starts a second copy of a source in
- * a Region, and leaves what it cannot start now (limits, pending sources) to the reconciler.
+ * Copies the snapshots a batch of completion events names into every DR Region of their plan, with one
+ * look-up of the sources (per DESCRIBE_BATCH EBS snapshots) and one listing per destination for the whole
+ * batch. Re-checks ownership by tag first (foreign snapshots are ignored with the reason), never starts a
+ * second copy of a source in a Region (a snapshot named twice is copied once), and leaves what it cannot
+ * start now (limits, pending sources) to the backlog and the reconciler. A look-up or copy that fails for a
+ * reason that may pass marks only the events naming that snapshot for another delivery.
  */
 export async function copyCompletedSnapshots(
-  request: { completion: SnapshotCompletion; now: Date; dryRun?: boolean },
+  request: { completions: readonly SnapshotCompletion[]; now: Date; dryRun?: boolean },
   deps: CopyDeps,
 ): Promise<CopySnapshotsSummary> {
-  const { completion } = request;
+  const { completions } = request;
+  const primary = deps.plans.primaryRegion;
   const run = new CopyRun(deps, request.now, Boolean(request.dryRun));
-  const ignored = [...completion.ignored];
+  const ignored: Array<{ id: string; reason: string }> = [];
+  const retry = new Map<number, string>();
+  const deliverAgain = (events: readonly number[], reason: string) => {
+    for (const index of events) if (!retry.has(index)) retry.set(index, reason);
+  };
 
-  const sources: Array<{ source: StoredSnapshot; plan: Plan }> = [];
-  for (const ref of completion.completed) {
-    if (completion.region !== deps.plans.primaryRegion) {
-      ignored.push({ id: ref.id, reason: `snapshot is in ${completion.region}, not the primary Region ${deps.plans.primaryRegion}` });
-      continue;
+  // Each snapshot once, with the events that name it (EventBridge delivers at least once).
+  const named = new Map<string, { ref: CompletedSnapshotRef; events: number[] }>();
+  completions.forEach((completion, index) => {
+    ignored.push(...completion.ignored);
+    for (const ref of completion.completed) {
+      if (completion.region !== primary) {
+        ignored.push({ id: ref.id, reason: `snapshot is in ${completion.region}, not the primary Region ${primary}` });
+        continue;
+      }
+      const entry = named.get(refKey(ref));
+      if (entry) entry.events.push(index);
+      else named.set(refKey(ref), { ref, events: [index] });
     }
-    const source = await withRetry(deps, () => deps.backend.describe(completion.region, ref));
+  });
+
+  const described = new Map<string, StoredSnapshot>();
+  const unknown = new Set<string>();
+  for (const group of describeGroups([...named.values()].map((entry) => entry.ref))) {
+    try {
+      for (const snapshot of await withRetry(deps, () => describeAll(deps.backend, primary, group))) described.set(refKey(snapshot), snapshot);
+    } catch (error) {
+      for (const ref of group) {
+        unknown.add(refKey(ref));
+        deliverAgain(named.get(refKey(ref))?.events ?? [], `cannot look up ${ref.id} in ${primary}: ${why(error)}`);
+      }
+    }
+  }
+
+  const sources: Array<{ source: StoredSnapshot; plan: Plan; events: number[] }> = [];
+  for (const [key, { ref, events }] of named) {
+    if (unknown.has(key)) continue;
+    const source = described.get(key);
     if (!source) {
       ignored.push({ id: ref.id, reason: 'snapshot no longer exists' });
       continue;
@@ -381,44 +449,61 @@ export async function copyCompletedSnapshots(
       ignored.push({ id: ref.id, reason: problem });
       continue;
     }
-    sources.push({ source, plan: deps.plans.plans.find((candidate) => candidate.id === source.tags[TAG.plan]) as Plan });
+    sources.push({ source, plan: deps.plans.plans.find((candidate) => candidate.id === source.tags[TAG.plan]) as Plan, events });
   }
 
   // At scale a Region holds thousands of our snapshots: look only at the copies in flight and those of these sources.
+  const unlisted = new Map<string, string>();
   const { listInFlight, listCopiesOf } = deps.backend;
   if (listInFlight && listCopiesOf) {
     for (const region of new Set(sources.flatMap(({ plan }) => plan.copies.map((rule) => rule.region)))) {
-      const services = new Set(sources.map(({ source }) => copyServiceOf(source.kind)));
-      const bound = sources.map(({ source }) => source);
-      const [inFlight, copies] = await Promise.all([
-        withRetry(deps, () => listInFlight.call(deps.backend, region, deps.stack, services)),
-        withRetry(deps, () => listCopiesOf.call(deps.backend, region, deps.stack, bound)),
-      ]);
-      const byId = new Map([...inFlight, ...copies].map((copy) => [copy.id, copy]));
-      run.seedDestination(region, [...byId.values()]);
+      const bound = sources.filter(({ plan }) => plan.copies.some((rule) => rule.region === region)).map(({ source }) => source);
+      const services = new Set(bound.map((source) => copyServiceOf(source.kind)));
+      try {
+        const [inFlight, copies] = await Promise.all([
+          withRetry(deps, () => listInFlight.call(deps.backend, region, deps.stack, services)),
+          withRetry(deps, () => listCopiesOf.call(deps.backend, region, deps.stack, bound)),
+        ]);
+        const byId = new Map([...inFlight, ...copies].map((copy) => [copy.id, copy]));
+        run.seedDestination(region, [...byId.values()]);
+      } catch (error) {
+        unlisted.set(region, `cannot list our copies in ${region}: ${why(error)}`);
+      }
     }
   }
 
-  for (const { source, plan } of sources) {
+  for (const { source, plan, events } of sources) {
     for (const rule of plan.copies) {
       const base: OutcomeBase = { planId: plan.id, sourceId: source.id, kind: source.kind, region: rule.region };
       if (source.state !== 'completed') {
         run.record({ ...base, status: 'deferred', reason: `source is ${source.status}, not completed yet; the reconciler copies it once it is` });
         continue;
       }
-      const existing = bestCopy((await run.destination(rule.region)).copiesOf(source));
-      if (existing) {
-        run.record({ ...base, status: 'already-copied', copyId: existing.id, state: existing.state });
+      const cannotList = unlisted.get(rule.region);
+      if (cannotList) {
+        run.record({ ...base, status: 'deferred', reason: `${cannotList}; delivered again`, transient: true });
+        deliverAgain(events, cannotList);
         continue;
       }
-      await run.copy(source, plan, rule, 1);
+      try {
+        const existing = bestCopy((await run.destination(rule.region)).copiesOf(source));
+        if (existing) {
+          run.record({ ...base, status: 'already-copied', copyId: existing.id, state: existing.state });
+          continue;
+        }
+        const outcome = await run.copy(source, plan, rule, 1);
+        if (outcome.status === 'deferred' && outcome.transient) deliverAgain(events, `copy of ${source.id} to ${rule.region}: ${outcome.reason}`);
+      } catch (error) {
+        // Only a destination that cannot be listed at all throws here.
+        run.record({ ...base, status: 'deferred', reason: `${why(error)}; delivered again`, transient: true });
+        deliverAgain(events, `copy of ${source.id} to ${rule.region}: ${why(error)}`);
+      }
     }
   }
 
   const count = (status: CopyOutcome['status']) => run.outcomes.filter((outcome) => outcome.status === status).length;
   return {
-    eventId: completion.eventId,
-    region: completion.region,
+    events: completions.length,
     dryRun: run.dryRun,
     started: count('started'),
     alreadyCopied: count('already-copied'),
@@ -429,5 +514,6 @@ export async function copyCompletedSnapshots(
     ignored,
     problems: run.problems,
     outcomes: run.outcomes,
+    retry: [...retry].sort(([a], [b]) => a - b).map(([index, reason]) => ({ index, eventId: completions[index]?.eventId ?? '', reason })),
   };
 }

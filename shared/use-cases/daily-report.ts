@@ -1,4 +1,5 @@
 import { summarizeActivity, type ActivityRecord } from '../domain/activity.js';
+import { copyCompletedAtOf } from '../domain/copies.js';
 import type { Plan, PlansConfig, ResourceType } from '../domain/plan-schema.js';
 import { planSelects } from '../domain/plan-selection.js';
 import { TAG, type Tags } from '../domain/recovery-point-tags.js';
@@ -50,9 +51,12 @@ function sourceTime(point: StoredRecoveryPoint): Date {
   return Number.isNaN(parsed) ? point.time : new Date(parsed);
 }
 
+/** A copied point is complete when its last copy is: unknown while any copy's completion time is. */
 function copyLagMs(point: StoredRecoveryPoint): number | undefined {
-  const completed = Date.parse(point.tags[TAG.copyCompletedAt] ?? '');
-  return Number.isNaN(completed) ? undefined : Math.max(0, completed - sourceTime(point).getTime());
+  const completions = point.snapshots.map(copyCompletedAtOf);
+  if (!completions.length || completions.some((completed) => completed === undefined)) return undefined;
+  const completed = Math.max(...completions.map((completed) => (completed as Date).getTime()));
+  return Math.max(0, completed - sourceTime(point).getTime());
 }
 
 function newestGood(points: readonly StoredRecoveryPoint[]): StoredRecoveryPoint | undefined {

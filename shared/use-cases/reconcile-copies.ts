@@ -1,4 +1,4 @@
-import { copyAttemptOf, copyStartedAtOf, formatInstant, isCopy, sourcesWorthCopying, sourceTimeOf } from '../domain/copies.js';
+import { copyAttemptOf, copyStartedAtOf, formatInstant, isCopy, needsCompletionTag, sourcesWorthCopying, sourceTimeOf } from '../domain/copies.js';
 import type { CopyRule, Plan } from '../domain/plan-schema.js';
 import { TAG } from '../domain/recovery-point-tags.js';
 import type { SnapshotKind, StoredSnapshot } from '../domain/recovery-points.js';
@@ -47,7 +47,7 @@ export interface ReconcileSummary {
   blocked: number;
   failed: number;
   skipped: number;
-  /** Completed copies whose completion time was recorded by this run. */
+  /** Completed RDS copies whose completion time was recorded by this run (EBS reports its own). */
   completionsRecorded: number;
   exhausted: ExhaustedCopy[];
   stuck: StuckSnapshot[];
@@ -65,8 +65,8 @@ function pendingFor(now: Date, since: Date | undefined): { pendingSince: string;
 /**
  * The scheduled repair of cross-Region copies: starts the copies a lost event never started (newest
  * sources first, within the in-flight limit, and only those the copy rule's retention would keep),
- * deletes and redoes errored copies up to the attempt limit then reports them, records when copies
- * completed (copy lag), and flags sources and copies stuck in pending. A dry run only reports.
+ * deletes and redoes errored copies up to the attempt limit then reports them, records when RDS copies
+ * completed (copy lag; EBS reports CompletionTime itself), and flags sources and copies stuck in pending. A dry run only reports.
  */
 export async function reconcileCopies(request: { now: Date; dryRun?: boolean }, deps: CopyDeps): Promise<ReconcileSummary> {
   const { now } = request;
@@ -123,8 +123,8 @@ export async function reconcileCopies(request: { now: Date; dryRun?: boolean }, 
     }
     for (const copy of destination.copies) {
       if (copy.tags[TAG.stack] !== deps.stack) continue;
-      if (copy.state === 'completed' && !copy.tags[TAG.copyCompletedAt] && !run.dryRun) {
-        // Seen completed by this run: an upper bound on the completion time, within one reconcile interval.
+      if (copy.state === 'completed' && needsCompletionTag(copy) && !run.dryRun) {
+        // RDS reports no completion time: seen completed by this run is an upper bound, within one reconcile interval.
         try {
           await deps.backend.tagCopy(copy, { [TAG.copyCompletedAt]: formatInstant(now) });
           summary.completionsRecorded += 1;

@@ -32,7 +32,7 @@ function statement(role: string, sid: string): Statement {
 function copyRules(): Array<{ id: string; pattern: Pattern }> {
   return Object.entries(template.Resources)
     .filter(([, resource]) => resource.Type === 'AWS::Events::Rule')
-    .filter(([, resource]) => JSON.stringify((resource.Properties as { Targets: unknown }).Targets).includes('CopySnapshotLambdaFunction'))
+    .filter(([, resource]) => JSON.stringify((resource.Properties as { Targets: unknown }).Targets).includes('"CopyCompletionQueue"'))
     .map(([id, resource]) => ({ id, pattern: (resource.Properties as { EventPattern: Pattern }).EventPattern }));
 }
 
@@ -55,7 +55,7 @@ afterAll(() => {
   rmSync(packaged.folder, { recursive: true, force: true });
 });
 
-describe('the EventBridge rules of copy-snapshot', () => {
+describe('the EventBridge rules that feed copy-snapshot through the copy-completion queue', () => {
   it('match exactly the four documented snapshot-completion events, by source, detail-type and result or event id', () => {
     expect(copyRules().map((rule) => rule.pattern)).toEqual(
       expect.arrayContaining([
@@ -89,24 +89,56 @@ describe('the EventBridge rules of copy-snapshot', () => {
     ]);
   });
 
-  it('are enabled and allowed to invoke copy-snapshot', () => {
-    const permissions = Object.values(template.Resources).filter(
-      (resource) => resource.Type === 'AWS::Lambda::Permission' && JSON.stringify(resource.Properties).includes('CopySnapshotLambdaFunction'),
-    );
+  it('are enabled and send to the queue, whose policy lets only these rules send, and keep what they cannot deliver', () => {
+    const rules = copyRules();
+    const ruleArns = rules.map((rule) => ({ 'Fn::GetAtt': [rule.id, 'Arn'] }));
+    for (const rule of rules) {
+      expect(template.Resources[rule.id]?.Properties).toMatchObject({
+        State: 'ENABLED',
+        Targets: [{ Arn: { 'Fn::GetAtt': ['CopyCompletionQueue', 'Arn'] }, DeadLetterConfig: { Arn: { 'Fn::GetAtt': ['CopyCompletionDeadLetterQueue', 'Arn'] } } }],
+      });
+    }
+    for (const [policy, queue] of [['CopyCompletionQueuePolicy', 'CopyCompletionQueue'], ['CopyCompletionDeadLetterQueuePolicy', 'CopyCompletionDeadLetterQueue']]) {
+      const properties = template.Resources[policy as string]?.Properties as { Queues: unknown[]; PolicyDocument: { Statement: Statement[] } };
+      expect(properties.Queues).toEqual([{ Ref: queue }]);
+      expect(properties.PolicyDocument.Statement).toEqual([
+        expect.objectContaining({ Effect: 'Allow', Principal: { Service: 'events.amazonaws.com' }, Action: 'sqs:SendMessage', Resource: { 'Fn::GetAtt': [queue, 'Arn'] }, Condition: { ArnEquals: { 'aws:SourceArn': ruleArns } } }),
+      ]);
+    }
+    // Nothing invokes copy-snapshot but its queue's event source.
+    expect(Object.values(template.Resources).filter((resource) => resource.Type === 'AWS::Lambda::Permission' && JSON.stringify(resource.Properties).includes('CopySnapshotLambdaFunction'))).toEqual([]);
+  });
 
-    expect(permissions).toHaveLength(4);
-    for (const permission of permissions) expect(permission.Properties).toMatchObject({ Action: 'lambda:InvokeFunction', Principal: 'events.amazonaws.com' });
+  it('reach copy-snapshot in batches of up to 100 within a minute, with per-event failures, through an encrypted queue with a dead-letter queue', () => {
+    const mappings = Object.values(template.Resources).filter((resource) => resource.Type === 'AWS::Lambda::EventSourceMapping' && JSON.stringify(resource.Properties).includes('CopySnapshotLambdaFunction'));
+
+    expect(mappings.map((mapping) => mapping.Properties)).toEqual([
+      expect.objectContaining({
+        EventSourceArn: { 'Fn::GetAtt': ['CopyCompletionQueue', 'Arn'] },
+        BatchSize: 100,
+        MaximumBatchingWindowInSeconds: 60,
+        FunctionResponseTypes: ['ReportBatchItemFailures'],
+        ScalingConfig: { MaximumConcurrency: 2 },
+      }),
+    ]);
+    expect(template.Resources.CopyCompletionQueue?.Properties).toMatchObject({
+      VisibilityTimeout: 1800,
+      SqsManagedSseEnabled: true,
+      RedrivePolicy: { deadLetterTargetArn: { 'Fn::GetAtt': ['CopyCompletionDeadLetterQueue', 'Arn'] }, maxReceiveCount: 5 },
+    });
+    expect(template.Resources.CopyCompletionDeadLetterQueue?.Properties).toMatchObject({ SqsManagedSseEnabled: true });
+    expect(template.Resources.CopyCompletionDeadLetterQueueAlarm?.Properties).toMatchObject({ MetricName: 'ApproximateNumberOfMessagesVisible', AlarmActions: [{ Ref: 'NotificationsTopic' }] });
   });
 });
 
 describe('the copy functions', () => {
-  it('run one at a time with their own roles, the claim table and the in-flight limit', () => {
-    for (const [logicalId, handler, role] of [
-      ['CopySnapshotLambdaFunction', 'functions/copy-snapshot.handler', 'CopySnapshotRole'],
-      ['ReconcileLambdaFunction', 'functions/reconcile.handler', 'ReconcileRole'],
+  it("run with their own roles, the claim table and the in-flight limit; reconcile one at a time, copy-snapshot as SQS's minimum of two", () => {
+    for (const [logicalId, handler, role, concurrency] of [
+      ['CopySnapshotLambdaFunction', 'functions/copy-snapshot.handler', 'CopySnapshotRole', 2],
+      ['ReconcileLambdaFunction', 'functions/reconcile.handler', 'ReconcileRole', 1],
     ] as const) {
       const fn = template.Resources[logicalId]?.Properties as Record<string, unknown> & { Environment: { Variables: Record<string, unknown> } };
-      expect(fn).toMatchObject({ Handler: handler, Runtime: 'nodejs24.x', Role: { 'Fn::GetAtt': [role, 'Arn'] }, ReservedConcurrentExecutions: 1 });
+      expect(fn).toMatchObject({ Handler: handler, Runtime: 'nodejs24.x', Role: { 'Fn::GetAtt': [role, 'Arn'] }, ReservedConcurrentExecutions: concurrency });
       expect(fn.Environment.Variables).toMatchObject({ STACK_NAME: STACK, IDEMPOTENCY_TABLE: { Ref: 'IdempotencyTable' }, MAX_COPIES_IN_FLIGHT: '20' });
     }
   });
@@ -141,7 +173,7 @@ describe('the role of copy-snapshot', () => {
         'kms:CreateGrant', 'kms:Decrypt', 'kms:DescribeKey', 'kms:Encrypt', 'kms:GenerateDataKey', 'kms:GenerateDataKeyWithoutPlaintext', 'kms:ReEncryptFrom', 'kms:ReEncryptTo',
         'logs:CreateLogStream', 'logs:PutLogEvents',
         'rds:AddTagsToResource', 'rds:CopyDBClusterSnapshot', 'rds:CopyDBSnapshot', 'rds:DescribeDBClusterSnapshots', 'rds:DescribeDBSnapshots',
-        'sqs:SendMessage',
+        'sqs:DeleteMessage', 'sqs:GetQueueAttributes', 'sqs:ReceiveMessage', 'sqs:SendMessage',
         'xray:PutTelemetryRecords', 'xray:PutTraceSegments',
       ].sort(),
     );
@@ -206,8 +238,10 @@ describe('the role of reconcile', () => {
     });
   });
 
-  it('adds only the completion tag after creation, and only to copies already ours', () => {
-    for (const sid of ['RecordCompletionOnOwnedCopies', 'RecordCompletionOnOwnedDatabaseCopies', 'RecordCompletionOnOwnedClusterCopies']) {
+  it('adds only the completion tag after creation, and only to RDS copies already ours (EBS reports CompletionTime itself)', () => {
+    const ebsTagging = roleStatements('ReconcileRole').filter((candidate) => actionsOf(candidate).includes('ec2:CreateTags'));
+    expect(ebsTagging.map((candidate) => candidate.Condition)).toEqual([{ StringEquals: { 'ec2:CreateAction': 'CopySnapshot' } }]);
+    for (const sid of ['RecordCompletionOnOwnedDatabaseCopies', 'RecordCompletionOnOwnedClusterCopies']) {
       expect(statement('ReconcileRole', sid).Condition?.['ForAllValues:StringEquals']).toEqual({ 'aws:TagKeys': ['backup-orchestrator:copy-completed-at'] });
       expect(JSON.stringify(statement('ReconcileRole', sid).Condition?.StringEquals)).toContain(`backup-orchestrator:stack":"${STACK}"`);
     }

@@ -94,9 +94,12 @@ describe('the snapshot work queue and its workers in the packaged template', () 
 });
 
 describe('the copy backlog and the copy pump in the packaged template', () => {
-  it('lets copy-snapshot only add to the backlog, and the pump only read and settle it', () => {
+  it('lets copy-snapshot only add to the backlog (and take its own completion events), and the pump only read and settle it', () => {
     expect(props('CopySnapshotLambdaFunction').Environment?.Variables.COPY_BACKLOG_QUEUE_URL).toEqual({ Ref: 'CopyBacklogQueue' });
-    expect(sqsStatements('CopySnapshotRole').map((statement) => [actionsOf(statement), statement.Resource])).toEqual([[['sqs:SendMessage'], { 'Fn::GetAtt': ['CopyBacklogQueue', 'Arn'] }]]);
+    expect(sqsStatements('CopySnapshotRole').map((statement) => [actionsOf(statement), statement.Resource])).toEqual([
+      [['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes'], { 'Fn::GetAtt': ['CopyCompletionQueue', 'Arn'] }],
+      [['sqs:SendMessage'], { 'Fn::GetAtt': ['CopyBacklogQueue', 'Arn'] }],
+    ]);
     expect(sqsStatements('CopyPumpRole').map((statement) => [actionsOf(statement), statement.Resource])).toEqual([
       [['sqs:GetQueueAttributes', 'sqs:ReceiveMessage', 'sqs:DeleteMessage'], { 'Fn::GetAtt': ['CopyBacklogQueue', 'Arn'] }],
     ]);

@@ -3,16 +3,16 @@ import { CreateSnapshotCommand, DescribeSnapshotsCommand, type EC2Client } from 
 import { DisableKeyCommand } from '@aws-sdk/client-kms';
 import { CreateDBClusterCommand, DescribeDBClusterSnapshotsCommand, DescribeDBSnapshotsCommand, type RDSClient } from '@aws-sdk/client-rds';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { Context } from 'aws-lambda';
+import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ActivityLog } from '../../shared/aws/activity-log.js';
 import { copyLag } from '../../shared/domain/copies.js';
 import { TAG } from '../../shared/domain/recovery-point-tags.js';
-import type { CopySnapshotsSummary } from '../../shared/use-cases/copy-snapshots.js';
 import type { CreateSnapshotsSummary } from '../../shared/use-cases/create-snapshots.js';
 import type { ReconcileSummary } from '../../shared/use-cases/reconcile-copies.js';
 import { dynamodb, ec2, kms, rds } from '../../sandbox/aws-clients.js';
+import { queueBatch } from '../../sandbox/completion-events.js';
 import { createInstanceWithVolumes, createKmsKey, createVolume, createDbInstance, tagRecord, toRdsTags } from '../../sandbox/estate.js';
 import { startMotoServer, type MotoServer } from '../../sandbox/moto-server.js';
 import { createStackTables } from '../../sandbox/stack-tables.js';
@@ -50,6 +50,7 @@ plans:
 `;
 
 type Handler<T> = (event: unknown, context: Context) => Promise<T>;
+type SqsHandler = (event: SQSEvent, context: Context) => Promise<SQSBatchResponse>;
 
 let moto: MotoServer;
 let primaryEc2: EC2Client;
@@ -59,7 +60,7 @@ let drRds: RDSClient;
 let drKeyArn: string;
 let activityLog: ActivityLog;
 let createSnapshots: Handler<CreateSnapshotsSummary>;
-let copySnapshot: Handler<CopySnapshotsSummary>;
+let copySnapshot: SqsHandler;
 let reconcile: Handler<ReconcileSummary>;
 const estate: Record<string, string> = {};
 
@@ -148,7 +149,7 @@ beforeAll(async () => {
 
   useHandlerEnvironment({ endpoint: moto.endpoint, region: PRIMARY, plansYaml: PLANS, extra: { IDEMPOTENCY_TABLE: tables.idempotencyTable, ACTIVITY_TABLE: tables.activityTable } });
   ({ handler: createSnapshots } = (await import('../../functions/create-snapshots.js')) as unknown as { handler: Handler<CreateSnapshotsSummary> });
-  ({ handler: copySnapshot } = (await import('../../functions/copy-snapshot.js')) as unknown as { handler: Handler<CopySnapshotsSummary> });
+  ({ handler: copySnapshot } = (await import('../../functions/copy-snapshot.js')) as unknown as { handler: SqsHandler });
   ({ handler: reconcile } = (await import('../../functions/reconcile.js')) as unknown as { handler: Handler<ReconcileSummary> });
 
   await createSnapshots(scheduled('gold', '2026-11-26T11:00:00Z'), lambdaContext('create-snapshots'));
@@ -159,13 +160,15 @@ afterAll(async () => {
   await moto?.stop();
 });
 
-describe('copy-snapshot on snapshot-completion events, against moto', () => {
+describe('copy-snapshot on batches of snapshot-completion events from its queue, against moto', () => {
+  const batch = (...events: unknown[]) => queueBatch(events, { region: PRIMARY });
+
   it('copies an EBS snapshot into the DR Region on its createSnapshot event, encrypted with the plan key and tagged', async () => {
     const [source] = await slotSnapshots('2026-11-26T11:00Z', estate.web as string);
 
-    const summary = await copySnapshot(ebsEvent(source as string), lambdaContext('copy-snapshot'));
+    const response = await copySnapshot(batch(ebsEvent(source as string)), lambdaContext('copy-snapshot'));
 
-    expect(summary).toMatchObject({ started: 1, failed: 0, problems: [], ignored: [] });
+    expect(response).toEqual({ batchItemFailures: [] });
     const copies = await drCopiesOf(source as string);
     expect(copies).toHaveLength(1);
     expect(copies[0]).toMatchObject({ encrypted: true, kmsKeyId: drKeyArn });
@@ -184,21 +187,14 @@ describe('copy-snapshot on snapshot-completion events, against moto', () => {
     expect(copies[0]?.tags[TAG.copyStartedAt]).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
   });
 
-  it('copies every volume snapshot of an instance on its createSnapshots event', async () => {
+  it('copies every volume snapshot of an instance, and the RDS and Aurora snapshots, from one batch of their events', async () => {
     const sources = await slotSnapshots('2026-11-26T11:00Z', estate.instance as string);
 
-    const summary = await copySnapshot(multiVolumeEvent(sources), lambdaContext('copy-snapshot'));
+    const response = await copySnapshot(batch(multiVolumeEvent(sources), fixture('rds-db-snapshot-created'), fixture('rds-db-cluster-snapshot-created')), lambdaContext('copy-snapshot'));
 
+    expect(response).toEqual({ batchItemFailures: [] });
     expect(sources).toHaveLength(2);
-    expect(summary.started).toBe(2);
     for (const source of sources) expect((await drCopiesOf(source)).map((copy) => copy.tags[TAG.resourceId])).toEqual([estate.instance]);
-  });
-
-  it('copies the RDS snapshot and the Aurora cluster snapshot under their own identifiers, encrypted with the plan key and tagged', async () => {
-    const instance = await copySnapshot(fixture('rds-db-snapshot-created'), lambdaContext('copy-snapshot'));
-    const cluster = await copySnapshot(fixture('rds-db-cluster-snapshot-created'), lambdaContext('copy-snapshot'));
-
-    expect([instance.started, cluster.started]).toEqual([1, 1]);
     const copies = await drDatabaseCopies();
     expect(copies.map(({ id, encrypted, kmsKeyId }) => ({ id, encrypted, kmsKeyId }))).toEqual([
       { id: 'bo-gold-ledger-20261126-1100', encrypted: true, kmsKeyId: drKeyArn },
@@ -213,50 +209,52 @@ describe('copy-snapshot on snapshot-completion events, against moto', () => {
     });
   });
 
-  it('creates no second copy when the same events are delivered again, two of them at once', async () => {
+  it('creates no second copy when the same events come again, twice in one batch and in two batches at once', async () => {
     const [web] = await slotSnapshots('2026-11-26T11:00Z', estate.web as string);
+    const before = (await ourSnapshots(drEc2)).length;
 
-    const again = [
-      await copySnapshot(ebsEvent(web as string), lambdaContext('copy-snapshot')),
-      ...(await Promise.all([copySnapshot(ebsEvent(web as string), lambdaContext('copy-snapshot')), copySnapshot(ebsEvent(web as string), lambdaContext('copy-snapshot'))])),
-      await copySnapshot(fixture('rds-db-snapshot-created'), lambdaContext('copy-snapshot')),
+    const responses = [
+      await copySnapshot(batch(ebsEvent(web as string), ebsEvent(web as string)), lambdaContext('copy-snapshot')),
+      ...(await Promise.all([copySnapshot(batch(ebsEvent(web as string)), lambdaContext('copy-snapshot')), copySnapshot(batch(ebsEvent(web as string)), lambdaContext('copy-snapshot'))])),
+      await copySnapshot(batch(fixture('rds-db-snapshot-created')), lambdaContext('copy-snapshot')),
     ];
 
-    expect(again.map((summary) => summary.started)).toEqual([0, 0, 0, 0]);
+    expect(responses).toEqual(Array.from({ length: 4 }, () => ({ batchItemFailures: [] })));
     expect(await drCopiesOf(web as string)).toHaveLength(1);
+    expect((await ourSnapshots(drEc2)).length).toBe(before);
     expect((await drDatabaseCopies()).map((copy) => copy.id)).toEqual(['bo-gold-ledger-20261126-1100', 'bo-gold-orders-20261126-1100']);
   });
 
-  it('ignores a snapshot that is not ours, saying why, and copies nothing', async () => {
+  it('ignores a snapshot that is not ours and copies nothing of it', async () => {
     const foreign = await primaryEc2.send(new CreateSnapshotCommand({ VolumeId: estate.untagged }));
 
-    const summary = await copySnapshot(ebsEvent(foreign.SnapshotId as string), lambdaContext('copy-snapshot'));
+    const response = await copySnapshot(batch(ebsEvent(foreign.SnapshotId as string)), lambdaContext('copy-snapshot'));
 
-    expect(summary.ignored).toEqual([{ id: foreign.SnapshotId, reason: `not made by backup-orchestrator (no ${TAG.stack} tag)` }]);
+    expect(response).toEqual({ batchItemFailures: [] });
     expect((await drEc2.send(new DescribeSnapshotsCommand({ Filters: [{ Name: `tag:${TAG.sourceSnapshotId}`, Values: [foreign.SnapshotId as string] }] }))).Snapshots).toEqual([]);
   });
 
-  it('gives one clear error per plan and Region for a disabled key and for a missing one, and copies nothing there', async () => {
+  it('copies nothing into a Region whose key is disabled or missing, and does not ask for the event again (a key does not fix itself)', async () => {
     const [source] = await slotSnapshots('2026-11-26T11:00Z', estate.silver as string);
 
-    const summary = await copySnapshot(ebsEvent(source as string), lambdaContext('copy-snapshot'));
+    const response = await copySnapshot(batch(ebsEvent(source as string)), lambdaContext('copy-snapshot'));
 
-    expect(summary.started).toBe(0);
-    expect(summary.problems.map((problem) => [problem.region, problem.message])).toEqual([
-      ['eu-north-1', expect.stringMatching(/^plan silver: no copy to eu-north-1 was started: KMS key alias\/disabled-dr \(arn:aws:kms:eu-north-1:123456789012:key\/[0-9a-f-]+\) is Disabled, not Enabled; fix the key/)],
-      ['us-west-2', "plan silver: no copy to us-west-2 was started: KMS key alias/missing-dr cannot be used: it does not exist in us-west-2; fix the key or the plan's copies[].kmsKeyId for us-west-2"],
-    ]);
+    expect(response).toEqual({ batchItemFailures: [] });
     for (const region of ['eu-north-1', 'us-west-2']) expect(await ourSnapshots(ec2(moto.endpoint, region))).toEqual([]);
   });
 
-  it('rejects an event of the wrong shape precisely and copies nothing', async () => {
-    const event = fixture('ebs-create-snapshot-succeeded');
-    delete event.detail.snapshot_id;
+  it('drops a malformed event of a batch (it would never parse), asks for none of them again, and handles the rest', async () => {
+    const [web] = await slotSnapshots('2026-11-26T11:00Z', estate.web as string);
+    const malformed = fixture('ebs-create-snapshot-succeeded');
+    delete malformed.detail.snapshot_id;
+    const event = batch(malformed, ebsEvent(web as string));
+    const notJson = { ...(event.Records[0] as SQSRecord), messageId: 'not-json', body: '{"detail-type": ' };
     const before = (await ourSnapshots(drEc2)).length;
 
-    await expect(copySnapshot(event, lambdaContext('copy-snapshot'))).rejects.toThrow(
-      'copy-snapshot received a malformed EBS Snapshot Notification event: detail.snapshot_id must be an EBS snapshot ARN',
-    );
+    const response = await copySnapshot({ Records: [...event.Records, notJson] }, lambdaContext('copy-snapshot'));
+
+    expect(response).toEqual({ batchItemFailures: [] });
+    expect(await drCopiesOf(web as string)).toHaveLength(1);
     expect((await ourSnapshots(drEc2)).length).toBe(before);
   });
 });
@@ -283,18 +281,21 @@ describe('reconcile against moto', () => {
     ]);
   });
 
-  it('records when it saw each copy completed, so the copy lag reads from the copy, and starts nothing more', async () => {
+  it('records when it saw each RDS copy completed, so the copy lag reads from the copy, tags no EBS copy, and starts nothing more', async () => {
     const summary = await reconcile({ scheduledTime: '2026-11-26T15:25:00Z' }, lambdaContext('reconcile'));
 
-    expect(summary).toMatchObject({ started: 0, copied: 10 });
-    const [web] = await slotSnapshots('2026-11-26T15:00Z', estate.web as string);
-    const [copy] = await drCopiesOf(web as string);
-    expect(copyLag(copy as { tags: Record<string, string> })).toEqual({
+    expect(summary).toMatchObject({ started: 0, copied: 10, completionsRecorded: 2 });
+    const orders = (await drDatabaseCopies()).find((copy) => copy.id === 'bo-gold-orders-20261126-1500');
+    expect(copyLag(orders as { tags: Record<string, string> })).toEqual({
       sourceTime: new Date('2026-11-26T15:00:00Z'),
       completedAt: new Date('2026-11-26T15:25:00Z'),
       lagMs: 25 * 60_000,
     });
     expect((await drDatabaseCopies()).every((copy) => copy.tags[TAG.copyCompletedAt])).toBe(true);
+    // EBS reports each copy's CompletionTime itself (moto 5.2.1 leaves it out, so the lag stays unknown here).
+    const [web] = await slotSnapshots('2026-11-26T15:00Z', estate.web as string);
+    const [copy] = await drCopiesOf(web as string);
+    expect(copy?.tags[TAG.copyCompletedAt]).toBeUndefined();
   });
 
   it('keeps reporting the unusable keys of the silver plan, once per Region, while its snapshots wait for their copies', async () => {

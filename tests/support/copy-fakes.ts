@@ -116,6 +116,10 @@ export class FakeCopyBackend implements CopyBackend {
   /** Errors thrown by the next startCopy calls, in order (undefined lets a call through). */
   readonly startFailures: Array<Error | undefined> = [];
   readonly unlistable = new Set<string>();
+  /** The ids of each batched look-up (describeMany), in order. */
+  readonly lookUps: string[][] = [];
+  /** Snapshot ids whose look-up fails (the whole call that names one throws, as a real call would). */
+  readonly unreadable = new Map<string, Error>();
   copiesComplete = false;
   private sequence = 0;
 
@@ -144,6 +148,18 @@ export class FakeCopyBackend implements CopyBackend {
   async describe(region: string, ref: CompletedSnapshotRef): Promise<StoredSnapshot | undefined> {
     const found = this.in(region).find((snapshot) => snapshot.id === ref.id && snapshot.kind === ref.kind);
     return found ? { ...found, tags: { ...found.tags } } : undefined;
+  }
+
+  async describeMany(region: string, refs: readonly CompletedSnapshotRef[]): Promise<StoredSnapshot[]> {
+    this.lookUps.push(refs.map((ref) => ref.id));
+    const failure = refs.map((ref) => this.unreadable.get(ref.id)).find(Boolean);
+    if (failure) throw failure;
+    const found: StoredSnapshot[] = [];
+    for (const ref of refs) {
+      const snapshot = await this.describe(region, ref);
+      if (snapshot) found.push(snapshot);
+    }
+    return found;
   }
 
   async startCopy(request: StartCopyRequest): Promise<StartedCopy> {

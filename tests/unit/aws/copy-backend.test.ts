@@ -20,7 +20,7 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import { AwsCopyBackend, CopyIdentifierConflictError } from '../../../shared/aws/copy-backend.js';
 import { KmsKeyInspector } from '../../../shared/aws/kms-key-inspector.js';
-import { copyTags } from '../../../shared/domain/copies.js';
+import { copyLag, copyTags } from '../../../shared/domain/copies.js';
 import { TAG } from '../../../shared/domain/recovery-point-tags.js';
 import type { StoredSnapshot } from '../../../shared/domain/recovery-points.js';
 import { sourceSnapshot, STACK } from '../../support/copy-fakes.js';
@@ -179,6 +179,48 @@ describe('AwsCopyBackend reads, deletes and tags', () => {
       encrypted: true,
       tags: { [TAG.stack]: STACK },
     });
+  });
+
+  it('reads when EBS says a snapshot completed (CompletionTime), which gives a copy its lag without any tag', async () => {
+    ec2Mock.on(DescribeSnapshotsCommand).resolves({
+      Snapshots: [{
+        SnapshotId: 'snap-0c0c0c0c0c0c0c0c0',
+        State: 'completed',
+        StartTime: new Date('2026-11-26T11:05:00Z'),
+        CompletionTime: new Date('2026-11-26T11:41:30Z'),
+        Tags: [{ Key: TAG.stack, Value: STACK }, { Key: TAG.sourceSnapshotId, Value: 'snap-0a1b2c3d4e5f60718' }, { Key: TAG.sourceTime, Value: '2026-11-26T11:00Z' }],
+      }],
+    });
+
+    const copy = await new AwsCopyBackend(regionalClients()).describe('eu-central-1', { kind: 'ebs', id: 'snap-0c0c0c0c0c0c0c0c0' });
+
+    expect(copy?.completedAt).toEqual(new Date('2026-11-26T11:41:30Z'));
+    expect(copyLag(copy as StoredSnapshot)).toEqual({ sourceTime: new Date('2026-11-26T11:00:00Z'), completedAt: new Date('2026-11-26T11:41:30Z'), lagMs: 41.5 * 60_000 });
+  });
+
+  it('looks up a batch of EBS snapshots by snapshot-id filter, 200 to a call and every page, and RDS snapshots one by one', async () => {
+    const ids = Array.from({ length: 450 }, (_, index) => `snap-${index.toString(16).padStart(17, '0')}`);
+    const calls: Array<{ values: string[]; token?: string }> = [];
+    ec2Mock.on(DescribeSnapshotsCommand).callsFake((input: { Filters: Array<{ Values: string[] }>; NextToken?: string }) => {
+      const values = input.Filters[0]?.Values ?? [];
+      calls.push({ values: [...values], ...(input.NextToken ? { token: input.NextToken } : {}) });
+      // The first chunk comes in two pages; the snapshot ending in 1 is gone (no error, just absent).
+      const page = input.NextToken ? values.slice(100) : values.length === 200 && values[0] === ids[0] ? values.slice(0, 100) : values;
+      return {
+        Snapshots: page.filter((id) => id !== ids[1]).map((SnapshotId) => ({ SnapshotId, State: 'completed' })),
+        ...(!input.NextToken && values[0] === ids[0] ? { NextToken: 'page-2' } : {}),
+      };
+    });
+    rdsMock.on(DescribeDBSnapshotsCommand).resolves({ DBSnapshots: [{ DBSnapshotIdentifier: 'bo-gold-orders-20261126-1100', Status: 'available' }] });
+
+    const found = await new AwsCopyBackend(regionalClients()).describeMany('eu-west-1', [
+      ...ids.map((id) => ({ kind: 'ebs' as const, id })),
+      { kind: 'rds-instance', id: 'bo-gold-orders-20261126-1100' },
+    ]);
+
+    expect(calls.map((call) => [call.values.length, call.token])).toEqual([[200, undefined], [200, 'page-2'], [200, undefined], [50, undefined]]);
+    expect(ec2Mock.commandCalls(DescribeSnapshotsCommand)[0]?.args[0].input).toMatchObject({ OwnerIds: ['self'], MaxResults: 1000 });
+    expect(found.map((snapshot) => snapshot.id)).toEqual([...ids.filter((id) => id !== ids[1]), 'bo-gold-orders-20261126-1100']);
   });
 
   it('deletes and tags each kind of copy with the call of its service, in the copy Region', async () => {

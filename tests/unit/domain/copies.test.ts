@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { copyLag, copyTags, keyProblem, rdsCopyIdentifier, sourcesWorthCopying, sourceTimeOf } from '../../../shared/domain/copies.js';
+import { copyLag, copyTags, keyProblem, needsCompletionTag, rdsCopyIdentifier, sourcesWorthCopying, sourceTimeOf } from '../../../shared/domain/copies.js';
 import type { CopyRule } from '../../../shared/domain/plan-schema.js';
 import { TAG } from '../../../shared/domain/recovery-point-tags.js';
 import type { StoredSnapshot } from '../../../shared/domain/recovery-points.js';
@@ -78,6 +78,20 @@ describe('copyLag', () => {
 
   it('is unknown until the completion is recorded', () => {
     expect(copyLag({ tags: { [TAG.sourceTime]: '2026-11-26T11:00Z' } })).toBeUndefined();
+  });
+
+  it("prefers the completion time the service reports (EBS CompletionTime) to a recorded one", () => {
+    const copy = { completedAt: new Date('2026-11-26T11:31:00Z'), tags: { [TAG.sourceTime]: '2026-11-26T11:00Z', [TAG.copyCompletedAt]: '2026-11-26T11:45:00Z' } };
+
+    expect(copyLag(copy)?.lagMs).toBe(31 * 60_000);
+  });
+});
+
+describe('needsCompletionTag', () => {
+  it('asks for the completion tag only on RDS copies without one: EBS reports its own completion time', () => {
+    expect(needsCompletionTag({ kind: 'ebs', tags: {} })).toBe(false);
+    expect(needsCompletionTag({ kind: 'rds-instance', tags: {} })).toBe(true);
+    expect(needsCompletionTag({ kind: 'rds-cluster', tags: { [TAG.copyCompletedAt]: '2026-11-26T11:45:00Z' } })).toBe(false);
   });
 });
 

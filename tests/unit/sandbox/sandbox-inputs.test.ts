@@ -10,7 +10,7 @@ import { parsePruneRun } from '../../../shared/domain/prune-run-event.js';
 import { parseReconcileRun } from '../../../shared/domain/reconcile-run-event.js';
 import { parseReportRun } from '../../../shared/domain/report-run-event.js';
 import { parseSnapshotCompletion, parseSnapshotFailure } from '../../../shared/domain/snapshot-completion-event.js';
-import { ebsMultiVolumeEvent, ebsSnapshotEvent, rdsSnapshotEvent } from '../../../sandbox/completion-events.js';
+import { ebsMultiVolumeEvent, ebsSnapshotEvent, queueBatch, rdsSnapshotEvent } from '../../../sandbox/completion-events.js';
 import { emailForm } from '../../../sandbox/mailbox.js';
 import { eventRules, fillScheduleInput, matchesPattern, ROOT, scheduleInput } from '../../../sandbox/stack-definition.js';
 
@@ -47,6 +47,9 @@ describe('sandbox completion events', () => {
     const cluster = rdsSnapshotEvent({ region, identifier: 'bo-gold-ledger-20261126-1100', cluster: true, time });
 
     expect([routedTo(ebs), routedTo(set), routedTo(cluster)]).toEqual([['copySnapshot'], ['copySnapshot'], ['copySnapshot']]);
+    // Through the copy-completion queue, as one SQS record each with the event as its body.
+    expect(eventRules().filter((rule) => rule.functionName === 'copySnapshot').map((rule) => rule.queue)).toEqual(Array.from({ length: 4 }, () => 'CopyCompletionQueue'));
+    expect(queueBatch([ebs, set], { region }).Records.map((record) => JSON.parse(record.body))).toEqual([ebs, set]);
     expect(parseSnapshotCompletion(set)).toMatchObject({ region, time, completed: [{ kind: 'ebs', id: 'snap-01111111111111111' }, { kind: 'ebs', id: 'snap-02222222222222222' }] });
     expect(parseSnapshotCompletion(cluster).completed).toEqual([{ kind: 'rds-cluster', id: 'bo-gold-ledger-20261126-1100' }]);
   });

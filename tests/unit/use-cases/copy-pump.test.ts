@@ -62,7 +62,7 @@ describe('pumpCopies', () => {
     const deps = { stack: STACK, plans: copyPlans(), backend, keys: new FakeKeys(), settings };
     // The completion event finds 2 slots: 2 copies start, 3 wait in the backlog.
     for (const source of backend.in(PRIMARY)) {
-      await copyCompletedSnapshots({ completion: { eventId: source.id, region: PRIMARY, time: NOW, completed: [{ kind: 'ebs', id: source.id }], ignored: [] }, now: NOW }, { ...deps, backlog });
+      await copyCompletedSnapshots({ completions: [{ eventId: source.id, region: PRIMARY, time: NOW, completed: [{ kind: 'ebs', id: source.id }], ignored: [] }], now: NOW }, { ...deps, backlog });
     }
     expect(backend.in('eu-north-1')).toHaveLength(2);
     expect(backlog.waitingCopies).toHaveLength(3);

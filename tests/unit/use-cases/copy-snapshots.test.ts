@@ -34,7 +34,7 @@ describe('copyCompletedSnapshots', () => {
     const source = sourceSnapshot({ resourceId: 'vol-web' });
     const backend = new FakeCopyBackend().add(source);
 
-    const summary = await copyCompletedSnapshots({ completion: completionOf(source), now: NOW }, deps(backend));
+    const summary = await copyCompletedSnapshots({ completions: [completionOf(source)], now: NOW }, deps(backend));
 
     expect(summary).toMatchObject({ started: 2, alreadyCopied: 0, deferred: 0, failed: 0, ignored: [], problems: [] });
     const [central, virginia] = [backend.starts.find((start) => start.region === 'eu-central-1'), backend.starts.find((start) => start.region === 'us-east-1')];
@@ -67,7 +67,7 @@ describe('copyCompletedSnapshots', () => {
     const backend = new FakeCopyBackend().add(foreign, otherStack, unknownPlan, noCopies, aCopy, byDlm);
     const gone = sourceSnapshot({ id: 'snap-0000000000000dead' });
 
-    const summary = await copyCompletedSnapshots({ completion: completionOf(foreign, otherStack, unknownPlan, noCopies, aCopy, byDlm, gone), now: NOW }, deps(backend));
+    const summary = await copyCompletedSnapshots({ completions: [completionOf(foreign, otherStack, unknownPlan, noCopies, aCopy, byDlm, gone)], now: NOW }, deps(backend));
 
     expect(summary.ignored).toEqual([
       { id: foreign.id, reason: `not made by backup-orchestrator (no ${TAG.stack} tag)` },
@@ -85,7 +85,7 @@ describe('copyCompletedSnapshots', () => {
     const source = sourceSnapshot({});
     const backend = new FakeCopyBackend().add(source);
 
-    const summary = await copyCompletedSnapshots({ completion: { ...completionOf(source), region: 'eu-central-1' }, now: NOW }, deps(backend));
+    const summary = await copyCompletedSnapshots({ completions: [{ ...completionOf(source), region: 'eu-central-1' }], now: NOW }, deps(backend));
 
     expect(summary.ignored).toEqual([{ id: source.id, reason: `snapshot is in eu-central-1, not the primary Region ${PRIMARY}` }]);
     expect(backend.starts).toHaveLength(0);
@@ -96,8 +96,8 @@ describe('copyCompletedSnapshots', () => {
     const backend = new FakeCopyBackend().add(source);
     const settings = deps(backend);
 
-    const first = await copyCompletedSnapshots({ completion: completionOf(source), now: NOW }, settings);
-    const second = await copyCompletedSnapshots({ completion: completionOf(source), now: NOW }, settings);
+    const first = await copyCompletedSnapshots({ completions: [completionOf(source)], now: NOW }, settings);
+    const second = await copyCompletedSnapshots({ completions: [completionOf(source)], now: NOW }, settings);
 
     expect(first.started).toBe(2);
     expect(second).toMatchObject({ started: 0, alreadyCopied: 2 });
@@ -116,7 +116,7 @@ describe('copyCompletedSnapshots', () => {
       return answer as T;
     };
 
-    const summary = await copyCompletedSnapshots({ completion: completionOf(source), now: NOW }, deps(backend, { guard }));
+    const summary = await copyCompletedSnapshots({ completions: [completionOf(source)], now: NOW }, deps(backend, { guard }));
 
     expect(summary.outcomes.map((outcome) => [outcome.region, outcome.status])).toEqual([
       ['eu-central-1', 'already-copied'],
@@ -129,7 +129,7 @@ describe('copyCompletedSnapshots', () => {
     const sources = [sourceSnapshot({}), sourceSnapshot({}), sourceSnapshot({})];
     const backend = new FakeCopyBackend().add(...sources, ...pendingCopies('eu-central-1', 20));
 
-    const summary = await copyCompletedSnapshots({ completion: completionOf(...sources), now: NOW }, deps(backend));
+    const summary = await copyCompletedSnapshots({ completions: [completionOf(...sources)], now: NOW }, deps(backend));
 
     const central = summary.outcomes.filter((outcome) => outcome.region === 'eu-central-1');
     expect(central.map((outcome) => outcome.status)).toEqual(['deferred', 'deferred', 'deferred']);
@@ -142,7 +142,7 @@ describe('copyCompletedSnapshots', () => {
     const database = sourceSnapshot({ kind: 'rds-instance' });
     const backend = new FakeCopyBackend().add(database, ...pendingCopies('eu-central-1', 20, 'ebs'));
 
-    const summary = await copyCompletedSnapshots({ completion: completionOf(database), now: NOW }, deps(backend));
+    const summary = await copyCompletedSnapshots({ completions: [completionOf(database)], now: NOW }, deps(backend));
 
     expect(summary.outcomes.find((outcome) => outcome.region === 'eu-central-1')).toMatchObject({ status: 'started' });
   });
@@ -152,7 +152,7 @@ describe('copyCompletedSnapshots', () => {
     const backend = new FakeCopyBackend().add(...sources, ...pendingCopies('eu-central-1', 2));
 
     const summary = await copyCompletedSnapshots(
-      { completion: completionOf(...sources), now: NOW },
+      { completions: [completionOf(...sources)], now: NOW },
       deps(backend, { settings: { ...COPY_SETTINGS_DEFAULTS, inFlightLimit: 4 } }),
     );
 
@@ -168,7 +168,7 @@ describe('copyCompletedSnapshots', () => {
     // Outcomes go source by source, Region by Region: the first call is the first source to eu-central-1.
     backend.startFailures.push(awsError('ResourceLimitExceeded'));
 
-    const summary = await copyCompletedSnapshots({ completion: completionOf(...sources, database), now: NOW }, deps(backend));
+    const summary = await copyCompletedSnapshots({ completions: [completionOf(...sources, database)], now: NOW }, deps(backend));
 
     const central = summary.outcomes.filter((outcome) => outcome.region === 'eu-central-1');
     expect(central.map((outcome) => [outcome.kind, outcome.status])).toEqual([
@@ -184,7 +184,7 @@ describe('copyCompletedSnapshots', () => {
     const backend = new FakeCopyBackend().add(database);
     backend.startFailures.push(awsError('SnapshotQuotaExceededFault'));
 
-    const summary = await copyCompletedSnapshots({ completion: completionOf(database), now: NOW }, deps(backend));
+    const summary = await copyCompletedSnapshots({ completions: [completionOf(database)], now: NOW }, deps(backend));
 
     expect(summary.outcomes[0]).toMatchObject({ region: 'eu-central-1', status: 'deferred' });
     expect(summary.failed).toBe(0);
@@ -195,7 +195,7 @@ describe('copyCompletedSnapshots', () => {
     const backend = new FakeCopyBackend().add(...sources);
     backend.startFailures.push(awsError('InternalError', 500), undefined, awsError('InvalidSnapshot.NotFound'));
 
-    const summary = await copyCompletedSnapshots({ completion: completionOf(...sources), now: NOW }, deps(backend));
+    const summary = await copyCompletedSnapshots({ completions: [completionOf(...sources)], now: NOW }, deps(backend));
 
     expect(summary.outcomes.map((outcome) => outcome.status)).toEqual(['deferred', 'started', 'failed', 'started']);
     expect(summary.outcomes[2]).toMatchObject({ errorName: 'InvalidSnapshot.NotFound' });
@@ -207,7 +207,7 @@ describe('copyCompletedSnapshots', () => {
     const settings = deps(backend);
     settings.keys.keys.set('eu-central-1|alias/backup-dr', { found: true, arn: GOLD_KEY, keyState: 'Disabled' });
 
-    const summary = await copyCompletedSnapshots({ completion: completionOf(...sources), now: NOW }, settings);
+    const summary = await copyCompletedSnapshots({ completions: [completionOf(...sources)], now: NOW }, settings);
 
     expect(summary.problems).toEqual([
       {
@@ -229,7 +229,7 @@ describe('copyCompletedSnapshots', () => {
     const settings = deps(backend);
     settings.keys.keys.clear();
 
-    const summary = await copyCompletedSnapshots({ completion: completionOf(source), now: NOW }, settings);
+    const summary = await copyCompletedSnapshots({ completions: [completionOf(source)], now: NOW }, settings);
 
     expect(summary.problems.map((problem) => problem.message)).toEqual([
       "plan silver: no copy to eu-north-1 was started: KMS key 1234abcd-12ab-34cd-56ef-1234567890ab cannot be used: it does not exist in eu-north-1; fix the key or the plan's copies[].kmsKeyId for eu-north-1",
@@ -241,7 +241,7 @@ describe('copyCompletedSnapshots', () => {
     const source = sourceSnapshot({ state: 'pending' });
     const backend = new FakeCopyBackend().add(source);
 
-    const summary = await copyCompletedSnapshots({ completion: completionOf(source), now: NOW }, deps(backend));
+    const summary = await copyCompletedSnapshots({ completions: [completionOf(source)], now: NOW }, deps(backend));
 
     expect(summary).toMatchObject({ started: 0, deferred: 2 });
     expect(backend.starts).toHaveLength(0);
@@ -252,7 +252,7 @@ describe('copyCompletedSnapshots', () => {
     const plainCluster = sourceSnapshot({ kind: 'rds-cluster', encrypted: false });
     const backend = new FakeCopyBackend().add(encryptedDatabase, plainCluster);
 
-    const summary = await copyCompletedSnapshots({ completion: completionOf(encryptedDatabase, plainCluster), now: NOW }, deps(backend));
+    const summary = await copyCompletedSnapshots({ completions: [completionOf(encryptedDatabase, plainCluster)], now: NOW }, deps(backend));
 
     expect(summary.outcomes.map((outcome) => [outcome.sourceId, outcome.region, outcome.status, 'errorName' in outcome ? outcome.errorName : ''])).toEqual([
       [encryptedDatabase.id, 'eu-central-1', 'started', ''],
@@ -266,7 +266,7 @@ describe('copyCompletedSnapshots', () => {
     const source = sourceSnapshot({});
     const backend = new FakeCopyBackend().add(source);
 
-    const summary = await copyCompletedSnapshots({ completion: completionOf(source), now: NOW, dryRun: true }, deps(backend));
+    const summary = await copyCompletedSnapshots({ completions: [completionOf(source)], now: NOW, dryRun: true }, deps(backend));
 
     expect(summary).toMatchObject({ dryRun: true, started: 0, skipped: 2 });
     expect(summary.outcomes[0]).toMatchObject({ reason: 'dry run: would start a copy' });
@@ -277,8 +277,105 @@ describe('copyCompletedSnapshots', () => {
     const sources = Array.from({ length: 6 }, () => sourceSnapshot({}));
     const backend = new FakeCopyBackend().add(...sources);
 
-    await copyCompletedSnapshots({ completion: completionOf(...sources), now: NOW }, deps(backend));
+    await copyCompletedSnapshots({ completions: [completionOf(...sources)], now: NOW }, deps(backend));
 
     expect(backend.listings.sort()).toEqual(['eu-central-1', 'us-east-1']);
+  });
+});
+
+describe('copyCompletedSnapshots on a batch of completion events', () => {
+  const eventOf = (snapshot: StoredSnapshot, eventId = `event-${snapshot.id}`): SnapshotCompletion => ({ ...completionOf(snapshot), eventId });
+
+  it('looks the sources of a whole batch up at once and lists each destination once, then copies each', async () => {
+    const sources = Array.from({ length: 100 }, () => sourceSnapshot({ planId: 'silver' }));
+    const backend = new FakeCopyBackend().add(...sources);
+
+    const summary = await copyCompletedSnapshots({ completions: sources.map((source) => eventOf(source)), now: NOW }, deps(backend, { settings: { ...COPY_SETTINGS_DEFAULTS, inFlightLimit: 100 } }));
+
+    expect(backend.lookUps).toEqual([sources.map((source) => source.id)]);
+    expect(backend.listings).toEqual(['eu-north-1']);
+    expect(summary).toMatchObject({ events: 100, started: 100, retry: [] });
+    expect(backend.in('eu-north-1')).toHaveLength(100);
+  });
+
+  it('looks EBS snapshots up 200 to a call, and each RDS snapshot on its own', async () => {
+    const volumes = Array.from({ length: 450 }, () => sourceSnapshot({ planId: 'silver' }));
+    const database = sourceSnapshot({ kind: 'rds-instance', planId: 'silver' });
+    const backend = new FakeCopyBackend().add(...volumes, database);
+
+    const summary = await copyCompletedSnapshots({ completions: [...volumes, database].map((source) => eventOf(source)), now: NOW }, deps(backend));
+
+    expect(backend.lookUps.map((ids) => ids.length)).toEqual([200, 200, 50, 1]);
+    expect(backend.lookUps[3]).toEqual([database.id]);
+    expect(summary).toMatchObject({ events: 451, ignored: [], retry: [] });
+  });
+
+  it('copies a snapshot named by two events of the batch once, and asks for neither event again', async () => {
+    const source = sourceSnapshot({});
+    const other = sourceSnapshot({});
+    const backend = new FakeCopyBackend().add(source, other);
+
+    const summary = await copyCompletedSnapshots({ completions: [eventOf(source, 'first'), eventOf(other), eventOf(source, 'again')], now: NOW }, deps(backend));
+
+    expect(backend.lookUps).toEqual([[source.id, other.id]]);
+    expect(backend.copiesOf('eu-central-1', source.id)).toHaveLength(1);
+    expect(backend.copiesOf('us-east-1', source.id)).toHaveLength(1);
+    expect(summary).toMatchObject({ started: 4, alreadyCopied: 0, retry: [] });
+  });
+
+  it('ignores the foreign snapshots of a batch, saying why, and copies the rest', async () => {
+    const ours = sourceSnapshot({});
+    const foreign = sourceSnapshot({ tags: { [TAG.stack]: 'someone-else' } });
+    const gone = sourceSnapshot({});
+    const backend = new FakeCopyBackend().add(ours, foreign);
+
+    const summary = await copyCompletedSnapshots({ completions: [eventOf(foreign), eventOf(ours), eventOf(gone)], now: NOW }, deps(backend));
+
+    expect(summary.ignored).toEqual([
+      { id: foreign.id, reason: `belongs to stack someone-else, not ${STACK}` },
+      { id: gone.id, reason: 'snapshot no longer exists' },
+    ]);
+    expect(backend.starts.map((start) => start.source.id)).toEqual([ours.id, ours.id]);
+    expect(summary.retry).toEqual([]);
+  });
+
+  it('asks again only for the events whose look-up or copy failed for a reason that may pass, and does the others', async () => {
+    const copied = sourceSnapshot({ planId: 'silver' });
+    const unreadable = sourceSnapshot({ kind: 'rds-instance', planId: 'silver' });
+    const throttled = sourceSnapshot({ planId: 'silver' });
+    const refused = sourceSnapshot({ planId: 'silver' });
+    const backend = new FakeCopyBackend().add(copied, unreadable, throttled, refused);
+    backend.unreadable.set(unreadable.id, awsError('ThrottlingException'));
+    // Copies start source by source: copied, throttled, refused (the RDS one was never read).
+    backend.startFailures.push(undefined, awsError('RequestLimitExceeded', 503), awsError('InvalidSnapshot.NotFound'));
+
+    const summary = await copyCompletedSnapshots({ completions: [copied, unreadable, throttled, refused].map((source) => eventOf(source)), now: NOW }, deps(backend));
+
+    expect(summary.retry).toEqual([
+      { index: 1, eventId: `event-${unreadable.id}`, reason: expect.stringContaining(`cannot look up ${unreadable.id} in ${PRIMARY}: ThrottlingException`) },
+      { index: 2, eventId: `event-${throttled.id}`, reason: expect.stringContaining('RequestLimitExceeded') },
+    ]);
+    expect(summary.outcomes.map((outcome) => [outcome.sourceId, outcome.status])).toEqual([
+      [copied.id, 'started'],
+      [throttled.id, 'deferred'],
+      [refused.id, 'failed'],
+    ]);
+    expect(backend.copiesOf('eu-north-1', copied.id)).toHaveLength(1);
+  });
+
+  it('asks again for the events of sources bound for a DR Region it cannot list, and copies the others elsewhere', async () => {
+    const gold = sourceSnapshot({});
+    const silver = sourceSnapshot({ planId: 'silver' });
+    const backend = new FakeCopyBackend().add(gold, silver);
+    backend.unlistable.add('eu-north-1');
+
+    const summary = await copyCompletedSnapshots({ completions: [eventOf(gold), eventOf(silver)], now: NOW }, deps(backend));
+
+    expect(summary.retry).toEqual([{ index: 1, eventId: `event-${silver.id}`, reason: expect.stringContaining('cannot list our copies in eu-north-1: UnauthorizedOperation') }]);
+    expect(summary.outcomes.map((outcome) => [outcome.sourceId, outcome.region, outcome.status])).toEqual([
+      [gold.id, 'eu-central-1', 'started'],
+      [gold.id, 'us-east-1', 'started'],
+      [silver.id, 'eu-north-1', 'deferred'],
+    ]);
   });
 });

@@ -96,6 +96,28 @@ describe('gatherDailyReport', () => {
     ]);
   });
 
+  it("reads an EBS copy's lag from the completion time EBS reports, the last of a multi-volume point's copies, and none while one is unknown", async () => {
+    const copied = (resourceId: string, volume: string, completedHoursAgo?: number) =>
+      snapshot('eu-central-1', resourceId, 0.5, {
+        id: `snap-${volume}`,
+        ...(completedHoursAgo !== undefined ? { completedAt: new Date(NOW.getTime() - completedHoursAgo * HOUR) } : {}),
+        tags: { [TAG.sourceTime]: new Date(NOW.getTime() - 3 * HOUR).toISOString() },
+      });
+    const report = await gatherDailyReport(
+      deps({
+        snapshots: async (region) =>
+          region === 'eu-west-1'
+            ? [snapshot(region, 'vol-web', 3), snapshot(region, 'i-app', 3)]
+            : [copied('vol-web', 'web', 2.5), copied('i-app', 'root', 2.5), copied('i-app', 'data')],
+      }),
+    );
+    const dr = (resourceId: string) => report.plans.find((plan) => plan.planId === 'gold')?.resources.find((resource) => resource.resourceId === resourceId)?.regions[1];
+
+    expect(dr('vol-web')).toMatchObject({ region: 'eu-central-1', copyLagMs: 0.5 * HOUR });
+    expect(dr('i-app')).toMatchObject({ region: 'eu-central-1', compliant: true });
+    expect(dr('i-app')?.copyLagMs).toBeUndefined();
+  });
+
   it('marks a point older than the RPO, and a Region without any point, as not compliant', async () => {
     const report = await gatherDailyReport(deps());
     const app = report.plans.find((plan) => plan.planId === 'gold')?.resources.find((resource) => resource.resourceId === 'i-app');

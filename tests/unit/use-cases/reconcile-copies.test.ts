@@ -76,7 +76,7 @@ describe('reconcileCopies', () => {
       reason: '20 EBS copies of ours already in flight to eu-central-1 (limit 20); the reconciler starts it later',
     });
     expect(second).toMatchObject({ started: 0, inFlight: 20, deferred: 40 });
-    expect(third).toMatchObject({ started: 20, copied: 20, deferred: 20, completionsRecorded: 20 });
+    expect(third).toMatchObject({ started: 20, copied: 20, deferred: 20, completionsRecorded: 0 });
     expect(backend.starts.slice(20).map((start) => start.source.id)).toEqual(sources.slice(20, 40).map((source) => source.id));
   });
 
@@ -160,10 +160,10 @@ describe('reconcileCopies', () => {
     expect(summary).toMatchObject({ inFlight: 2, started: 0 });
   });
 
-  it('records when it first sees a copy completed, so the copy lag can be read from the copy', async () => {
-    const source = sourceSnapshot({ slot: '2026-11-26T11:00Z' });
+  it('records when it first sees an RDS copy completed, so the copy lag can be read from the copy', async () => {
+    const source = sourceSnapshot({ kind: 'rds-instance', slot: '2026-11-26T11:00Z' });
     const done = copyOf(source, { state: 'completed' });
-    const recorded = copyOf(sourceSnapshot({ slot: slot(2) }), { state: 'completed', tags: { [TAG.copyCompletedAt]: '2026-11-26T14:00:00Z' } });
+    const recorded = copyOf(sourceSnapshot({ kind: 'rds-instance', slot: slot(2) }), { state: 'completed', tags: { [TAG.copyCompletedAt]: '2026-11-26T14:00:00Z' } });
     const backend = new FakeCopyBackend().add(source, done, recorded);
 
     const summary = await reconcileCopies({ now: NOW }, deps(backend));
@@ -175,6 +175,18 @@ describe('reconcileCopies', () => {
       completedAt: NOW,
       lagMs: 4.25 * HOUR,
     });
+  });
+
+  it('tags no EBS copy: EBS reports when each completed (CompletionTime), and the lag reads from that', async () => {
+    const source = sourceSnapshot({ slot: '2026-11-26T11:00Z' });
+    const done = { ...copyOf(source, { state: 'completed' }), completedAt: new Date('2026-11-26T11:40:00Z') };
+    const backend = new FakeCopyBackend().add(source, done);
+
+    const summary = await reconcileCopies({ now: NOW }, deps(backend));
+
+    expect(summary.completionsRecorded).toBe(0);
+    expect(backend.tagged).toEqual([]);
+    expect(copyLag(backend.copiesOf('eu-central-1', source.id)[0] as StoredSnapshot)?.lagMs).toBe(40 * 60_000);
   });
 
   it('gives one clear KMS problem per plan and Region for many missing copies, and starts none there', async () => {
