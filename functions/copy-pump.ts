@@ -1,28 +1,16 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { Context } from 'aws-lambda';
-import { activityLogOf } from '../shared/aws/activity-log.js';
-import { copyAdapters, copyBacklogOf } from '../shared/aws/copy-adapters.js';
 import { parseReconcileRun } from '../shared/domain/reconcile-run-event.js';
-import { copyClaim } from '../shared/runtime/copy-claim.js';
-import { readCopySettings } from '../shared/runtime/copy-settings.js';
-import { ConfigurationError, readEnvironment } from '../shared/runtime/environment.js';
+import { ConfigurationError } from '../shared/runtime/environment.js';
+import { copyRuntime } from '../shared/runtime/copy-runtime.js';
 import { lambdaStack } from '../shared/runtime/lambda-stack.js';
-import { readRetryDelays } from '../shared/runtime/retry-settings.js';
 import { createObservability } from '../shared/runtime/observability.js';
-import { loadPlans } from '../shared/runtime/plans.js';
 import { copyActivity } from '../shared/use-cases/copy-activity.js';
 import { pumpCopies, type CopyPumpSummary } from '../shared/use-cases/copy-pump.js';
 
 const observability = createObservability('copy-pump');
 const { logger, metrics } = observability;
-const plans = loadPlans();
-const env = readEnvironment();
-const retryDelays = readRetryDelays();
-const settings = readCopySettings();
-const { backend, keys } = copyAdapters(env);
-const claim = copyClaim(env);
-const backlog = copyBacklogOf(env);
-const activityLog = activityLogOf(env);
+const { plans, env, retryDelays, settings, backend, keys, claim, backlog, activityLog } = copyRuntime();
 
 /** Every minute (infra/resources/copy-pump-schedule.yml): fills free copy slots from the backlog; an empty backlog costs one SQS call. */
 export const handler = lambdaStack(observability, async (event: unknown, context: Context): Promise<CopyPumpSummary> => {

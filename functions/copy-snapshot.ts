@@ -1,36 +1,19 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import { activityLogOf } from '../shared/aws/activity-log.js';
-import { copyAdapters, copyBacklogOf } from '../shared/aws/copy-adapters.js';
 import { BadInputError } from '../shared/domain/errors.js';
 import { parseSnapshotCompletion, type SnapshotCompletion } from '../shared/domain/snapshot-completion-event.js';
 import * as clock from '../shared/runtime/clock.js';
-import { copyClaim } from '../shared/runtime/copy-claim.js';
-import { readCopySettings } from '../shared/runtime/copy-settings.js';
-import { readEnvironment } from '../shared/runtime/environment.js';
+import { copyOutcomeLogger, copyRuntime } from '../shared/runtime/copy-runtime.js';
 import { lambdaStack } from '../shared/runtime/lambda-stack.js';
-import { readRetryDelays } from '../shared/runtime/retry-settings.js';
 import { createObservability } from '../shared/runtime/observability.js';
-import { loadPlans } from '../shared/runtime/plans.js';
 import { copyActivity } from '../shared/use-cases/copy-activity.js';
-import { copyCompletedSnapshots, type CopyOutcome } from '../shared/use-cases/copy-snapshots.js';
+import { copyCompletedSnapshots } from '../shared/use-cases/copy-snapshots.js';
 
 const observability = createObservability('copy-snapshot');
 const { logger, metrics } = observability;
-const plans = loadPlans();
-const env = readEnvironment();
-const retryDelays = readRetryDelays();
-const settings = readCopySettings();
-const { backend, keys } = copyAdapters(env);
-const claim = copyClaim(env);
-// Copies that find every slot taken wait there for the copy pump (functions/copy-pump.ts).
-const backlog = copyBacklogOf(env);
-const activityLog = activityLogOf(env);
-
-function logOutcome(outcome: CopyOutcome): void {
-  if (outcome.status === 'failed') logger.error(`copy ${outcome.status}`, { ...outcome });
-  else logger.info(`copy ${outcome.status}`, { ...outcome });
-}
+// Copies that find every slot taken wait in the backlog for the copy pump (functions/copy-pump.ts).
+const { plans, env, retryDelays, settings, backend, keys, claim, backlog, activityLog } = copyRuntime();
+const logOutcome = copyOutcomeLogger(logger);
 
 /** A record's body as the completion event EventBridge put in the queue; throws BadInputError naming what is wrong. */
 function completionOf(body: string): SnapshotCompletion {

@@ -8,7 +8,7 @@ import { readEnvironment } from '../shared/runtime/environment.js';
 import { lambdaStack } from '../shared/runtime/lambda-stack.js';
 import { readRetryDelays } from '../shared/runtime/retry-settings.js';
 import { createObservability } from '../shared/runtime/observability.js';
-import { snapshotClaim } from '../shared/runtime/snapshot-claim.js';
+import { snapshotClaim } from '../shared/runtime/claims.js';
 import { CREATE_SNAPSHOTS_DEFAULTS, createQueuedSnapshots, type WorkItemOutcome } from '../shared/use-cases/create-snapshots.js';
 
 // Same service name as the scheduled run: the per-plan SnapshotFailures alarms watch both.

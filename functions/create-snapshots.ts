@@ -12,7 +12,7 @@ import { lambdaStack } from '../shared/runtime/lambda-stack.js';
 import { readRetryDelays } from '../shared/runtime/retry-settings.js';
 import { createObservability } from '../shared/runtime/observability.js';
 import { findPlan, loadPlans } from '../shared/runtime/plans.js';
-import { snapshotClaim } from '../shared/runtime/snapshot-claim.js';
+import { snapshotClaim } from '../shared/runtime/claims.js';
 import { CREATE_INLINE_MAX, CREATE_SNAPSHOTS_DEFAULTS, createSnapshots, type CreateSnapshotsSummary } from '../shared/use-cases/create-snapshots.js';
 
 const observability = createObservability('create-snapshots');

@@ -1,33 +1,16 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { Context } from 'aws-lambda';
-import { activityLogOf } from '../shared/aws/activity-log.js';
-import { copyAdapters } from '../shared/aws/copy-adapters.js';
 import { parseReconcileRun } from '../shared/domain/reconcile-run-event.js';
-import { copyClaim } from '../shared/runtime/copy-claim.js';
-import { readCopySettings } from '../shared/runtime/copy-settings.js';
-import { readEnvironment } from '../shared/runtime/environment.js';
+import { copyOutcomeLogger, copyRuntime } from '../shared/runtime/copy-runtime.js';
 import { lambdaStack } from '../shared/runtime/lambda-stack.js';
-import { readRetryDelays } from '../shared/runtime/retry-settings.js';
 import { createObservability } from '../shared/runtime/observability.js';
-import { loadPlans } from '../shared/runtime/plans.js';
 import { copyActivity } from '../shared/use-cases/copy-activity.js';
-import type { CopyOutcome } from '../shared/use-cases/copy-snapshots.js';
 import { reconcileCopies, type ReconcileSummary } from '../shared/use-cases/reconcile-copies.js';
 
 const observability = createObservability('reconcile');
 const { logger, metrics } = observability;
-const plans = loadPlans();
-const env = readEnvironment();
-const retryDelays = readRetryDelays();
-const settings = readCopySettings();
-const { backend, keys } = copyAdapters(env);
-const claim = copyClaim(env);
-const activityLog = activityLogOf(env);
-
-function logOutcome(outcome: CopyOutcome): void {
-  if (outcome.status === 'failed') logger.error(`copy ${outcome.status}`, { ...outcome });
-  else logger.info(`copy ${outcome.status}`, { ...outcome });
-}
+const { plans, env, retryDelays, settings, backend, keys, claim, activityLog } = copyRuntime();
+const logOutcome = copyOutcomeLogger(logger);
 
 /** The fixed schedule (every 15 minutes) invokes it; the scheduled time is the run's clock. */
 export const handler = lambdaStack(observability, async (event: unknown, context: Context): Promise<ReconcileSummary> => {

@@ -1,10 +1,10 @@
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { readdirSync, readFileSync, rmSync } from 'node:fs';
+import { describe, expect, it } from '@jest/globals';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { copyKeysPolicy, copyTargets } from '../../infra/copy-permissions.js';
 import { parsePlansFile } from '../../shared/domain/plans-file.js';
 import { parseReconcileRun } from '../../shared/domain/reconcile-run-event.js';
-import { packageStack, ROOT, type CloudFormationTemplate, type PackageResult } from '../support/package-stack.js';
+import { usePackagedStack, ROOT, type CloudFormationTemplate } from '../support/package-stack.js';
 
 type Statement = { Sid?: string; Effect: string; Action: string | string[]; Resource: unknown; Condition?: Record<string, Record<string, unknown>> };
 type Pattern = { [key: string]: string[] | Pattern };
@@ -13,7 +13,6 @@ const STACK = 'backup-orchestrator-ci';
 const FIXTURES = join(ROOT, 'tests/fixtures/events');
 const sub = (text: string) => ({ 'Fn::Sub': text });
 
-let packaged: PackageResult;
 let template: CloudFormationTemplate;
 
 const actionsOf = (statement: Statement) => (Array.isArray(statement.Action) ? statement.Action : [statement.Action]);
@@ -45,14 +44,8 @@ function matches(pattern: Pattern, event: Record<string, unknown>): boolean {
   });
 }
 
-beforeAll(() => {
-  packaged = packageStack();
-  if (!packaged.template) throw new Error(`osls package failed:\n${packaged.output}`);
-  template = packaged.template;
-}, 300_000);
-
-afterAll(() => {
-  rmSync(packaged.folder, { recursive: true, force: true });
+usePackagedStack((result) => {
+  template = result.template;
 });
 
 describe('the EventBridge rules that feed copy-snapshot through the copy-completion queue', () => {

@@ -1,6 +1,5 @@
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { rmSync } from 'node:fs';
-import { packageStack, type CloudFormationTemplate, type PackageResult } from '../support/package-stack.js';
+import { describe, expect, it } from '@jest/globals';
+import { usePackagedStack, type CloudFormationTemplate } from '../support/package-stack.js';
 
 /**
  * Rules every role in the stack must follow, whatever function it belongs to — so a role added later is
@@ -20,17 +19,14 @@ function resourceStrings(resource: unknown): string[] {
   return list.map((entry) => (typeof entry === 'string' ? entry : ((entry as { 'Fn::Sub'?: string })['Fn::Sub'] ?? JSON.stringify(entry))));
 }
 
-let packaged: PackageResult;
 let template: CloudFormationTemplate;
 let roles: Array<{ role: string; statements: Statement[] }>;
 
 const actionsOf = (statement: Statement) => (Array.isArray(statement.Action) ? statement.Action : [statement.Action]);
 const conditionText = (statement: Statement) => JSON.stringify(statement.Condition ?? {});
 
-beforeAll(() => {
-  packaged = packageStack();
-  if (!packaged.template) throw new Error(`osls package failed:\n${packaged.output}`);
-  template = packaged.template;
+usePackagedStack((result) => {
+  template = result.template;
   roles = Object.entries(template.Resources)
     .filter(([, resource]) => resource.Type === 'AWS::IAM::Role')
     .map(([role, resource]) => ({
@@ -39,9 +35,7 @@ beforeAll(() => {
         (policy) => policy.PolicyDocument.Statement,
       ),
     }));
-}, 300_000);
-
-afterAll(() => rmSync(packaged.folder, { recursive: true, force: true }));
+});
 
 describe('every IAM role in the packaged stack', () => {
   it('exists once per function: no function shares a role or uses the framework default role', () => {

@@ -1,8 +1,8 @@
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { readdirSync, readFileSync, rmSync } from 'node:fs';
+import { describe, expect, it } from '@jest/globals';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parsePlansFile } from '../../shared/domain/plans-file.js';
-import { packageStack, ROOT, type CloudFormationTemplate, type PackageResult } from '../support/package-stack.js';
+import { usePackagedStack, ROOT, type CloudFormationTemplate } from '../support/package-stack.js';
 
 type Alarm = {
   AlarmActions: unknown[];
@@ -12,7 +12,6 @@ type Alarm = {
   TreatMissingData: string;
 };
 
-let packaged: PackageResult;
 let template: CloudFormationTemplate;
 const plans = parsePlansFile(readFileSync(join(ROOT, 'backup-plans.yml'), 'utf8'));
 
@@ -20,13 +19,9 @@ const ofType = (type: string) => Object.entries(template.Resources).filter(([, r
 const alarms = () => ofType('AWS::CloudWatch::Alarm').map(([id, resource]) => ({ id, ...(resource.Properties as Alarm) }));
 const dimension = (alarm: Alarm, name: string) => alarm.Dimensions.find((candidate) => candidate.Name === name)?.Value;
 
-beforeAll(() => {
-  packaged = packageStack({ params: { alertEmails: 'oncall@example.com,backup-team@example.com' } });
-  if (!packaged.template) throw new Error(`osls package failed:\n${packaged.output}`);
-  template = packaged.template;
-}, 300_000);
-
-afterAll(() => rmSync(packaged.folder, { recursive: true, force: true }));
+usePackagedStack((result) => {
+  template = result.template;
+}, { params: { alertEmails: 'oncall@example.com,backup-team@example.com' } });
 
 describe('alarms, dashboard and notifications in the packaged template', () => {
   it('alarms on errors of every function in the stack', () => {

@@ -1,11 +1,11 @@
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parsePlansFile } from '../../shared/domain/plans-file.js';
 import { readFileSync } from 'node:fs';
-import { packageStack, ROOT, type CloudFormationTemplate, type PackageResult } from '../support/package-stack.js';
+import { packageStack, usePackagedStack, ROOT, type CloudFormationTemplate, type PackageResult } from '../support/package-stack.js';
 
 type Statement = { Sid?: string; Effect: string; Action: string | string[]; Resource: unknown; Condition?: Record<string, Record<string, unknown>> };
 
@@ -25,14 +25,9 @@ function roleStatements(logicalId: string): Statement[] {
 
 const actionsOf = (statement: Statement) => (Array.isArray(statement.Action) ? statement.Action : [statement.Action]);
 
-beforeAll(() => {
-  packaged = packageStack();
-  if (!packaged.template) throw new Error(`osls package failed:\n${packaged.output}`);
-  template = packaged.template;
-}, 300_000);
-
-afterAll(() => {
-  rmSync(packaged.folder, { recursive: true, force: true });
+usePackagedStack((result) => {
+  packaged = result;
+  template = result.template;
 });
 
 describe('packaged CloudFormation template', () => {

@@ -1,10 +1,10 @@
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parsePruneRun } from '../../shared/domain/prune-run-event.js';
-import { packageStack, type CloudFormationTemplate, type PackageResult } from '../support/package-stack.js';
+import { usePackagedStack, type CloudFormationTemplate, type PackageResult } from '../support/package-stack.js';
 
 type Statement = { Sid?: string; Effect: string; Action: string | string[]; Resource: unknown; Condition?: Record<string, Record<string, unknown>> };
 
@@ -20,14 +20,9 @@ function pruneStatements(): Statement[] {
 const actionsOf = (statement: Statement) => (Array.isArray(statement.Action) ? statement.Action : [statement.Action]);
 const subOf = (resource: unknown) => (resource as { 'Fn::Sub'?: string })['Fn::Sub'] ?? resource;
 
-beforeAll(() => {
-  packaged = packageStack();
-  if (!packaged.template) throw new Error(`osls package failed:\n${packaged.output}`);
-  template = packaged.template;
-}, 300_000);
-
-afterAll(() => {
-  rmSync(packaged.folder, { recursive: true, force: true });
+usePackagedStack((result) => {
+  packaged = result;
+  template = result.template;
 });
 
 describe('prune in the packaged template', () => {

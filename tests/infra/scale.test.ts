@@ -1,11 +1,9 @@
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { rmSync } from 'node:fs';
-import { packageStack, type CloudFormationTemplate, type PackageResult } from '../support/package-stack.js';
+import { describe, expect, it } from '@jest/globals';
+import { usePackagedStack, type CloudFormationTemplate } from '../support/package-stack.js';
 
 type Statement = { Sid?: string; Effect: string; Action: string | string[]; Resource: unknown };
 type Properties = Record<string, unknown> & { Environment?: { Variables: Record<string, unknown> } };
 
-let packaged: PackageResult;
 let template: CloudFormationTemplate;
 
 const props = (logicalId: string) => (template.Resources[logicalId]?.Properties ?? {}) as Properties;
@@ -16,13 +14,9 @@ function statements(role: string): Statement[] {
 }
 const sqsStatements = (role: string) => statements(role).filter((statement) => actionsOf(statement).some((action) => action.startsWith('sqs:')));
 
-beforeAll(() => {
-  packaged = packageStack();
-  if (!packaged.template) throw new Error(`osls package failed:\n${packaged.output}`);
-  template = packaged.template;
-}, 300_000);
-
-afterAll(() => rmSync(packaged.folder, { recursive: true, force: true }));
+usePackagedStack((result) => {
+  template = result.template;
+});
 
 describe('the snapshot work queue and its workers in the packaged template', () => {
   it('hands large slots from create-snapshots to the work queue, which create-snapshots may only send to', () => {

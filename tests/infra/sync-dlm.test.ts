@@ -1,10 +1,10 @@
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseSyncDlmRun } from '../../shared/domain/sync-dlm-run-event.js';
-import { packageStack, type CloudFormationTemplate, type PackageResult } from '../support/package-stack.js';
+import { usePackagedStack, type CloudFormationTemplate, type PackageResult } from '../support/package-stack.js';
 
 type Statement = { Sid?: string; Effect: string; Action: string | string[]; Resource: unknown; Condition?: Record<string, Record<string, unknown>> };
 type Role = { AssumeRolePolicyDocument: { Statement: Statement[] & Array<{ Principal: unknown }> }; ManagedPolicyArns?: unknown[]; Policies?: Array<{ PolicyDocument: { Statement: Statement[] } }> };
@@ -20,14 +20,9 @@ const actionsOf = (statement: Statement) => (Array.isArray(statement.Action) ? s
 const subOf = (resource: unknown) => (resource as { 'Fn::Sub'?: string })['Fn::Sub'] ?? resource;
 const granting = (role: string, action: string) => statementsOf(role).filter((statement) => actionsOf(statement).includes(action));
 
-beforeAll(() => {
-  packaged = packageStack();
-  if (!packaged.template) throw new Error(`osls package failed:\n${packaged.output}`);
-  template = packaged.template;
-}, 300_000);
-
-afterAll(() => {
-  rmSync(packaged.folder, { recursive: true, force: true });
+usePackagedStack((result) => {
+  packaged = result;
+  template = result.template;
 });
 
 describe('sync-dlm in the packaged template', () => {

@@ -1,5 +1,6 @@
+import { afterAll, beforeAll } from '@jest/globals';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
@@ -37,4 +38,20 @@ export function packageStack(options: { plansFile?: string; stage?: string; para
     folder,
     ...(existsSync(templatePath) ? { template: JSON.parse(readFileSync(templatePath, 'utf8')) as CloudFormationTemplate } : {}),
   };
+}
+
+/**
+ * Packages the stack once for the test file (in beforeAll: `osls package` takes seconds) and removes the
+ * package when the file is done; hands `use` the result, whose template must exist.
+ */
+export function usePackagedStack(use: (packaged: PackageResult & { template: CloudFormationTemplate }) => void, options: Parameters<typeof packageStack>[0] = {}): void {
+  let packaged: PackageResult | undefined;
+  beforeAll(() => {
+    packaged = packageStack(options);
+    if (!packaged.template) throw new Error(`osls package failed:\n${packaged.output}`);
+    use({ ...packaged, template: packaged.template });
+  }, 300_000);
+  afterAll(() => {
+    if (packaged) rmSync(packaged.folder, { recursive: true, force: true });
+  });
 }
