@@ -1,8 +1,26 @@
 import middy from '@middy/core';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import type { Metrics } from '@aws-lambda-powertools/metrics';
 import type { Context } from 'aws-lambda';
 import type { Observability } from './observability.js';
+
+/**
+ * Powertools' logMetrics, except that an invocation which recorded no metric publishes nothing and logs no
+ * warning: the drill tasks record none (the state machine publishes the drill's metrics), and a warning on
+ * every warm invocation would only bury real ones. The ColdStart metric is still published.
+ */
+function publishMetrics(metrics: Metrics): middy.MiddlewareObj<unknown, unknown, Error, Context> {
+  const publish = async () => {
+    if (metrics.hasStoredMetrics()) metrics.publishStoredMetrics();
+  };
+  return {
+    before: async (request) => {
+      metrics.captureColdStartMetric(request.context.functionName);
+    },
+    after: publish,
+    onError: publish,
+  };
+}
 
 /**
  * The Middy chain every handler shares: structured logs with the request id, metrics flushed once per
@@ -15,7 +33,7 @@ export function lambdaStack<TEvent, TResult>(
 ) {
   return middy<TEvent, TResult>({ timeoutEarlyInMillis: 0 })
     .use(injectLambdaContext(logger, { resetKeys: true }))
-    .use(logMetrics(metrics, { captureColdStartMetric: true }))
+    .use(publishMetrics(metrics) as middy.MiddlewareObj<TEvent, TResult, Error, Context>)
     .use({
       onError: async (request) => {
         logger.error('invocation failed', { error: request.error as Error });
