@@ -31,6 +31,7 @@ export const STACK_FUNCTIONS = [
 /** Failure counters the functions emit (Powertools adds the `service` dimension). */
 const FAILURE_METRICS: ReadonlyArray<{ id: string; service: string; metric: string; what: string }> = [
   { id: 'CopyFailures', service: 'copy-snapshot', metric: 'CopyFailures', what: 'a cross-Region copy could not be started' },
+  { id: 'CompletionEventsDropped', service: 'copy-snapshot', metric: 'CompletionEventsDropped', what: 'a snapshot-completion event could not be read and was dropped (the reconciler still copies its snapshot)' },
   { id: 'CopyPumpFailures', service: 'copy-pump', metric: 'CopyFailures', what: 'the copy pump could not start a waiting copy' },
   { id: 'ReconcileCopyFailures', service: 'reconcile', metric: 'CopyFailures', what: 'the reconciler could not repair a copy' },
   { id: 'CopyKeyProblems', service: 'reconcile', metric: 'CopyKeyProblems', what: 'a DR Region KMS key is missing, disabled or unusable' },

@@ -70,7 +70,11 @@ export class AwsCopyBackend implements CopyBackend {
     return found;
   }
 
-  /** Our copies (any state) of these sources in a Region: EBS 200 sources to a call, RDS by each first attempt's identifier. */
+  /**
+   * Our copies (any state, any attempt) of these sources in a Region: EBS by tag filter, 200 sources to a
+   * call; RDS by the source tag on our manual snapshots (RDS cannot filter by tag), so a copy redone under
+   * attempt 2's identifier is found as well as attempt 1's.
+   */
   async listCopiesOf(region: string, stack: string, sources: readonly StoredSnapshot[]): Promise<StoredSnapshot[]> {
     const found: StoredSnapshot[] = [];
     const ebs = sources.filter((source) => source.kind === 'ebs').map((source) => source.id);
@@ -83,9 +87,10 @@ export class AwsCopyBackend implements CopyBackend {
         for (const snapshot of page.Snapshots ?? []) found.push(fromEbsSnapshot(snapshot, region));
       }
     }
-    for (const source of sources.filter((candidate) => candidate.kind !== 'ebs')) {
-      const copy = await this.describe(region, { kind: source.kind, id: rdsCopyIdentifier(source.id, 1) });
-      if (copy && copy.tags[TAG.stack] === stack && copy.tags[TAG.sourceSnapshotId] === source.id) found.push(copy);
+    const rds = new Set(sources.filter((source) => source.kind !== 'ebs').map((source) => source.id));
+    if (rds.size) {
+      const ours = await new SnapshotCatalog(this.clients.ec2(region), this.clients.rds(region), region).listOurs({ stack, kinds: ['rds'] });
+      found.push(...ours.filter((snapshot) => rds.has(snapshot.tags[TAG.sourceSnapshotId] ?? '')));
     }
     return found;
   }

@@ -223,6 +223,43 @@ describe('AwsCopyBackend reads, deletes and tags', () => {
     expect(found.map((snapshot) => snapshot.id)).toEqual([...ids.filter((id) => id !== ids[1]), 'bo-gold-orders-20261126-1100']);
   });
 
+  it('finds the copies of RDS sources by their source tag, whatever attempt made them, and only ours', async () => {
+    const instance = sourceSnapshot({ kind: 'rds-instance', id: 'bo-gold-orders-20261126-1100' });
+    const cluster = sourceSnapshot({ kind: 'rds-cluster', id: 'bo-gold-ledger-20261126-1100' });
+    const tagged = (source: string, stack = STACK) => [
+      { Key: TAG.stack, Value: stack },
+      { Key: TAG.sourceSnapshotId, Value: source },
+    ];
+    const instanceSnapshots = [
+      // Attempt 1 errored and was deleted; attempt 2 completed under its own identifier.
+      { DBSnapshotIdentifier: 'bo-gold-orders-20261126-1100-r2', Status: 'available', TagList: tagged(instance.id) },
+      { DBSnapshotIdentifier: 'someone-elses-copy', Status: 'available', TagList: tagged(instance.id, 'another-stack') },
+      { DBSnapshotIdentifier: 'bo-gold-billing-20261126-1100', Status: 'available', TagList: tagged('bo-gold-billing-20261126-1000') },
+    ];
+    const clusterSnapshots = [{ DBClusterSnapshotIdentifier: 'bo-gold-ledger-20261126-1100', Status: 'creating', TagList: tagged(cluster.id) }];
+    // As RDS answers: one snapshot when asked by identifier (an error when there is none), else the list.
+    rdsMock.on(DescribeDBSnapshotsCommand).callsFake((input: { DBSnapshotIdentifier?: string }) => {
+      if (!input.DBSnapshotIdentifier) return { DBSnapshots: instanceSnapshots };
+      const found = instanceSnapshots.filter((snapshot) => snapshot.DBSnapshotIdentifier === input.DBSnapshotIdentifier);
+      if (!found.length) throw Object.assign(new Error(`DBSnapshot ${input.DBSnapshotIdentifier} not found`), { name: 'DBSnapshotNotFoundFault' });
+      return { DBSnapshots: found };
+    });
+    rdsMock.on(DescribeDBClusterSnapshotsCommand).callsFake((input: { DBClusterSnapshotIdentifier?: string }) => {
+      if (!input.DBClusterSnapshotIdentifier) return { DBClusterSnapshots: clusterSnapshots };
+      const found = clusterSnapshots.filter((snapshot) => snapshot.DBClusterSnapshotIdentifier === input.DBClusterSnapshotIdentifier);
+      if (!found.length) throw Object.assign(new Error(`DBClusterSnapshot ${input.DBClusterSnapshotIdentifier} not found`), { name: 'DBClusterSnapshotNotFoundFault' });
+      return { DBClusterSnapshots: found };
+    });
+
+    const copies = await new AwsCopyBackend(regionalClients()).listCopiesOf('eu-central-1', STACK, [instance, cluster]);
+
+    expect(copies.map((copy) => [copy.id, copy.state])).toEqual([
+      ['bo-gold-orders-20261126-1100-r2', 'completed'],
+      ['bo-gold-ledger-20261126-1100', 'pending'],
+    ]);
+    expect(ec2Mock.commandCalls(DescribeSnapshotsCommand)).toHaveLength(0);
+  });
+
   it('deletes and tags each kind of copy with the call of its service, in the copy Region', async () => {
     const clients = regionalClients();
     const backend = new AwsCopyBackend(clients);
