@@ -13,11 +13,11 @@ import { FaultInjector, seededRandom } from '../support/fault-injection.js';
 import { lambdaContext, useHandlerEnvironment } from '../support/lambda.js';
 
 /**
- * A backup cycle over 300 volumes with 30% of EC2 calls failing transiently (InternalError and
- * ServiceUnavailable at random) while EC2's per-API buckets, simulated on a clock 20 times faster, answer
- * RequestLimitExceeded to any call over the limit (the handlers' client-side buckets and retry waits are
- * scaled alike, so they stay under it; random RequestLimitExceeded would engage the SDK's adaptive rate
- * limiter, which runs on the real clock): create (queued for the workers), copy, a second slot, prune. At that failure rate the SDK's retry quota runs dry, so the orchestrator's own retries (work
+ * A backup cycle over 300 volumes with 30% of EC2 calls failing transiently (RequestLimitExceeded,
+ * InternalError and ServiceUnavailable at random) while EC2's per-API buckets, simulated on a clock 20 times
+ * faster, also answer RequestLimitExceeded to any call over the limit (the handlers' client-side buckets and
+ * retry waits run on the same scaled clock, RETRY_DELAY_SCALE): create (queued for the workers), copy, a
+ * second slot, prune. At that failure rate the SDK's retry quota runs dry, so the orchestrator's own retries (work
  * items back to the queue, the scheduler re-running a failed run, the reconciler) must finish the job.
  * moto says what really exists afterwards.
  */
@@ -50,7 +50,7 @@ let workQueueUrl: string;
 let foreignSnapshot: string;
 const volumeIds: string[] = [];
 // Seeded: every run draws the same failures, so a result never depends on luck.
-const faults = new FaultInjector({ failureRate: 0.3, errors: ['InternalError', 'ServiceUnavailable'], throttle: { share: 20, overrides: {} }, random: seededRandom(30) });
+const faults = new FaultInjector({ failureRate: 0.3, errors: ['RequestLimitExceeded', 'InternalError', 'ServiceUnavailable'], throttle: { share: 20, overrides: {} }, random: seededRandom(30) });
 let createSnapshots: Handler<unknown>;
 let worker: (event: SQSEvent, context: Context) => Promise<SQSBatchResponse>;
 let copySnapshot: Handler<unknown>;
