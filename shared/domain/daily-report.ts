@@ -6,7 +6,7 @@
  */
 import { DateTime, IANAZone } from 'luxon';
 import { formatDuration } from './durations.js';
-import { RESOURCE_TYPES, type ResourceType } from './plan-schema.js';
+import { RESOURCE_TYPES, type ResourceType } from './resource-types.js';
 import type {
   DrillResultSummary,
   DrillStatus,

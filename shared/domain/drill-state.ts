@@ -5,7 +5,7 @@
 import * as z from 'zod';
 import { DRILL_TRIGGERS, type DrillContext, type RestoreKind, type SelectedRecoveryPoint } from './drill.js';
 import { BadInputError } from './errors.js';
-import { RESOURCE_TYPES } from './plan-schema.js';
+import { RESOURCE_TYPES } from './resource-types.js';
 
 const RESTORE_KINDS = ['ebs-volume', 'rds-instance', 'aurora-cluster'] as const satisfies readonly RestoreKind[];
 

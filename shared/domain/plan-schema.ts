@@ -2,6 +2,7 @@ import * as z from 'zod';
 import { dlmPlanIssues } from './dlm-policy.js';
 import { DURATION_FORMAT_HELP, formatDuration, parseDuration } from './durations.js';
 import { isKnownRegion } from './regions.js';
+import { RESOURCE_TYPES, type ResourceType } from './resource-types.js';
 import type { RetentionPolicy, RetentionTiers } from './retention-planner.js';
 import {
   isValidTimezone,
@@ -11,9 +12,7 @@ import {
   type ScheduleExpression,
 } from './schedule-expression.js';
 
-/** The resource kinds a plan can protect, named as the user writes them. */
-export const RESOURCE_TYPES = ['ebs-volume', 'ec2-instance', 'rds-instance', 'aurora-cluster'] as const;
-export type ResourceType = (typeof RESOURCE_TYPES)[number];
+export { RESOURCE_TYPES, type ResourceType } from './resource-types.js';
 export const DLM_RESOURCE_TYPES: readonly ResourceType[] = ['ebs-volume', 'ec2-instance'];
 export const ENGINES = ['lambda', 'dlm'] as const;
 export const TIER_NAMES = ['hourly', 'daily', 'weekly', 'monthly', 'yearly'] as const;

@@ -1,7 +1,7 @@
 import * as z from 'zod';
 import { parseEntryPayload } from './entry-payload.js';
 import { BadInputError } from './errors.js';
-import { RESOURCE_TYPES, type ResourceType } from './plan-schema.js';
+import { RESOURCE_TYPES, type ResourceType } from './resource-types.js';
 import type { Tags } from './recovery-point-tags.js';
 
 /**
