@@ -35,6 +35,8 @@ const plural = (count: number, word: string) => `${count} ${word}${count === 1 ?
 const sum = (values: Record<string, number>) => Object.values(values).reduce((total, value) => total + value, 0);
 
 function sendFunctionOutputTo(file: string): void {
+  // Created up front: the closing line points at it even when no function warned.
+  writeFileSync(file, '');
   const toFile = ((chunk: string | Uint8Array, ...rest: unknown[]) => {
     appendFileSync(file, chunk);
     const done = rest.find((arg) => typeof arg === 'function') as (() => void) | undefined;
@@ -158,7 +160,7 @@ async function main(): Promise<number> {
       for (const problem of problems) say(`  ✗ ${problem}`);
       return 1;
     }
-    step(`Done in ${seconds.toFixed(1)} s. The week's numbers: sandbox-output/week.json; what the functions logged: sandbox-output/functions.log`);
+    step(`Done in ${seconds.toFixed(1)} s. The week's numbers: sandbox-output/week.json; what the functions logged (warnings and errors; empty if none): sandbox-output/functions.log`);
     say('  next: npx backup-orchestrator --help (the operator CLI), README.md (deploying it)');
     return 0;
   } finally {

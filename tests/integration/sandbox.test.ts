@@ -154,6 +154,8 @@ describe('the local sandbox (README command 1: npm run sandbox)', () => {
     expect(existsSync(STALE)).toBe(false);
     expect(numbers(second.week)).toEqual(numbers(first.week));
     expect(Object.keys(second.files)).toHaveLength(6);
+    // The closing line points at the functions' log: it is there even when no function warned.
+    expect(existsSync(join(OUTPUT, 'functions.log'))).toBe(true);
   });
 
   it('says exactly how to install moto_server when it is missing, exits 1 and leaves the last output alone', () => {
