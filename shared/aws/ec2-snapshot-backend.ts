@@ -30,7 +30,15 @@ function isOurs(tags: Record<string, string>): boolean {
 export class Ec2SnapshotBackend implements SnapshotBackend {
   readonly resourceTypes: readonly ResourceType[] = ['ebs-volume', 'ec2-instance'];
 
-  constructor(private readonly ec2: EC2Client) {}
+  /**
+   * `creates` sends CreateSnapshot(s). EC2 takes no client token for them: a create the SDK sent again after
+   * a lost answer (a 500, a timeout) could make a second snapshot of the slot. Give it a client that does
+   * not retry (maxAttempts 1); the use case retries instead, after looking for the slot's snapshot.
+   */
+  constructor(
+    private readonly ec2: EC2Client,
+    private readonly creates: EC2Client = ec2,
+  ) {}
 
   async findResources(plan: Plan, types: readonly ResourceType[]): Promise<ProtectedResource[]> {
     const found: ProtectedResource[] = [];
@@ -120,7 +128,7 @@ export class Ec2SnapshotBackend implements SnapshotBackend {
     const Description = `backup-orchestrator plan ${request.planId} ${resource.id} slot ${request.tags[TAG.slot]}`;
     const TagSpecifications = [{ ResourceType: 'snapshot' as const, Tags: toTagList(request.tags) }];
     if (resource.type === 'ec2-instance') {
-      const result = await this.ec2.send(
+      const result = await this.creates.send(
         new CreateSnapshotsCommand({
           InstanceSpecification: { InstanceId: resource.id, ExcludeBootVolume: false },
           Description,
@@ -129,7 +137,7 @@ export class Ec2SnapshotBackend implements SnapshotBackend {
       );
       return { snapshotIds: (result.Snapshots ?? []).flatMap((snapshot) => (snapshot.SnapshotId ? [snapshot.SnapshotId] : [])), existed: false };
     }
-    const result = await this.ec2.send(new CreateSnapshotCommand({ VolumeId: resource.id, Description, TagSpecifications }));
+    const result = await this.creates.send(new CreateSnapshotCommand({ VolumeId: resource.id, Description, TagSpecifications }));
     return { snapshotIds: result.SnapshotId ? [result.SnapshotId] : [], existed: false };
   }
 }

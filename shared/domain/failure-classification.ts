@@ -20,6 +20,17 @@ const TRANSIENT = new Set([
   'ETIMEDOUT',
 ]);
 
+/** Refusals that say the request was not carried out: a throttle, or no connection at all. */
+const NOT_CARRIED_OUT = new Set(['RequestLimitExceeded', 'Throttling', 'ThrottlingException', 'TooManyRequestsException', 'ECONNREFUSED', 'SnapshotCreationPerVolumeRateExceeded']);
+
+/**
+ * True when a failed call may still have taken effect (a 500, a timeout, a dropped connection: the answer,
+ * not the request, may be what was lost), so a create must look for its result before it is sent again.
+ */
+export function mayHaveTakenEffect(failure: ClassifiedFailure): boolean {
+  return failure.kind === 'transient' && !NOT_CARRIED_OUT.has(failure.name);
+}
+
 export interface ClassifiedFailure {
   kind: FailureKind;
   name: string;

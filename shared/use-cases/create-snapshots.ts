@@ -1,6 +1,6 @@
 import type { Plan, ResourceType } from '../domain/plan-schema.js';
 import { formatSlot, recoveryPointTags, type Tags } from '../domain/recovery-point-tags.js';
-import { classifyFailure, type FailureKind } from '../domain/failure-classification.js';
+import { classifyFailure, mayHaveTakenEffect, type FailureKind } from '../domain/failure-classification.js';
 import type { SnapshotWorkItem } from '../domain/snapshot-work-item.js';
 
 export type { SnapshotWorkItem } from '../domain/snapshot-work-item.js';
@@ -159,6 +159,18 @@ async function createWithRetry(
         return { ...base, status: 'failed', kind: failure.kind, errorName: failure.name, reason: failure.message };
       }
       await deps.sleep(delay);
+      // The create may have been carried out and only its answer lost: look for it before creating again.
+      if (mayHaveTakenEffect(failure) && backend.findSlotRecoveryPoint) {
+        let found: string[];
+        try {
+          found = await backend.findSlotRecoveryPoint({ stack: deps.stack, planId: request.planId, slot: formatSlot(request.slot), resourceId: resource.id });
+        } catch (lookupError) {
+          // Creating blind could make a second snapshot: leave it to the next delivery or run, which looks first.
+          const lookup = classifyFailure(lookupError);
+          return { ...base, status: 'failed', kind: 'transient', errorName: failure.name, reason: `${failure.message}; not sent again, because looking for its snapshot failed too: ${lookup.message}` };
+        }
+        if (found.length) return { ...base, status: 'created', snapshotIds: found };
+      }
     }
   }
 }
