@@ -52,10 +52,11 @@ async function recordActivity(results: Array<WorkItemOutcome & { final: boolean 
 export const handler = lambdaStack(observability, async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
   claim?.registerLambdaContext(context);
   const batchItemFailures: SQSBatchResponse['batchItemFailures'] = [];
-  const items: Array<{ item: SnapshotWorkItem; receiveCount: number; messageId: string }> = [];
+  const items: Array<{ item: SnapshotWorkItem; receiveCount: number; final: boolean; messageId: string }> = [];
   for (const record of event.Records ?? []) {
     try {
-      items.push({ item: parseSnapshotWorkItem(record.body), receiveCount: Number(record.attributes?.ApproximateReceiveCount ?? '1'), messageId: record.messageId });
+      const receiveCount = Number(record.attributes?.ApproximateReceiveCount ?? '1');
+      items.push({ item: parseSnapshotWorkItem(record.body), receiveCount, final: receiveCount >= maxReceiveCount, messageId: record.messageId });
     } catch (error) {
       // Never right on a later try: left to the dead-letter queue and its alarm.
       logger.error('work item refused', { messageId: record.messageId, error: error as Error });
@@ -74,7 +75,7 @@ export const handler = lambdaStack(observability, async (event: SQSEvent, contex
       log(`recovery point ${outcome.status}`, { ...outcome });
     },
   });
-  const withFinal = results.map((result, index) => ({ ...result, final: (items[index]?.receiveCount ?? 1) >= maxReceiveCount }));
+  const withFinal = results.map((result, index) => ({ ...result, final: items[index]?.final ?? false }));
   for (const [index, result] of withFinal.entries()) {
     if (result.retry) batchItemFailures.push({ itemIdentifier: items[index]?.messageId ?? '' });
   }

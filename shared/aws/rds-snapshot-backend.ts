@@ -19,6 +19,42 @@ export class SnapshotIdentifierConflictError extends Error {
   override readonly name = 'SnapshotIdentifierConflictError';
 }
 
+function isNotFound(error: unknown): boolean {
+  const name = (error as { name?: string })?.name ?? '';
+  return /^DB(Cluster)?SnapshotNotFound(Fault)?$/.test(name);
+}
+
+/**
+ * States an instance or cluster leaves by itself (our own snapshot running, a modification, a reboot):
+ * reported as transient, not as a broken resource.
+ */
+const PASSING_STATES = new Set([
+  'backing-up',
+  'modifying',
+  'rebooting',
+  'renaming',
+  'resetting-master-credentials',
+  'upgrading',
+  'maintenance',
+  'starting',
+  'stopping',
+  'creating',
+  'configuring-enhanced-monitoring',
+  'configuring-iam-database-auth',
+  'configuring-log-exports',
+  'converting-to-vpc',
+  'moving-to-vpc',
+  'storage-optimization',
+  'storage-config-upgrade',
+  'storage-initialization',
+  'failing-over',
+  'migrating',
+  'promoting',
+  'backtracking',
+]);
+
+const notReadyKind = (status: string) => (PASSING_STATES.has(status) ? 'transient' : 'permanent');
+
 function isAlreadyExists(error: unknown): boolean {
   const name = (error as { name?: string })?.name ?? '';
   return /^DB(Cluster)?SnapshotAlreadyExists(Fault)?$/.test(name);
@@ -26,7 +62,8 @@ function isAlreadyExists(error: unknown): boolean {
 
 /**
  * RDS instances (CreateDBSnapshot) and Aurora clusters (CreateDBClusterSnapshot). Snapshot identifiers
- * are deterministic per (plan, resource, slot), so a retry hits *AlreadyExists and is confirmed as ours.
+ * are deterministic per (plan, resource, slot), so a retry hits *AlreadyExists and is confirmed as ours,
+ * and one resource's snapshot of a slot is found by a describe of that identifier.
  */
 export class RdsSnapshotBackend implements SnapshotBackend {
   readonly resourceTypes: readonly ResourceType[] = ['rds-instance', 'aurora-cluster'];
@@ -51,7 +88,7 @@ export class RdsSnapshotBackend implements SnapshotBackend {
             id: instance.DBInstanceIdentifier,
             tags,
             ...(instance.DBClusterIdentifier ? { coveredBy: [instance.DBClusterIdentifier] } : {}),
-            ...(notReadyReason ? { notReadyReason } : {}),
+            ...(notReadyReason ? { notReadyReason, notReadyKind: instance.DBClusterIdentifier ? 'permanent' : notReadyKind(status) } : {}),
           });
         }
       }
@@ -66,7 +103,7 @@ export class RdsSnapshotBackend implements SnapshotBackend {
             type: 'aurora-cluster',
             id: cluster.DBClusterIdentifier,
             tags,
-            ...(status !== 'available' ? { notReadyReason: `DB cluster is ${status}, not available` } : {}),
+            ...(status !== 'available' ? { notReadyReason: `DB cluster is ${status}, not available`, notReadyKind: notReadyKind(status) } : {}),
           });
         }
       }
@@ -77,6 +114,36 @@ export class RdsSnapshotBackend implements SnapshotBackend {
   /** Deterministic identifiers make a per-slot listing unnecessary: creation itself detects the duplicate. */
   async findSlotRecoveryPoints(): Promise<Map<string, string[]>> {
     return new Map();
+  }
+
+  /**
+   * This stack's snapshot of one resource in this slot, found by its deterministic identifier; empty when
+   * there is none (or the identifier holds someone else's snapshot, which creation then refuses).
+   */
+  async findSlotRecoveryPoint(query: { stack: string; planId: string; slot: string; resourceId: string; type?: ResourceType }): Promise<string[]> {
+    const identifier = rdsSnapshotIdentifier(query.planId, query.resourceId, new Date(query.slot));
+    const types: ResourceType[] = query.type ? [query.type] : ['rds-instance', 'aurora-cluster'];
+    for (const type of types) {
+      const existing = await this.describeSnapshot(type, identifier);
+      if (existing && existing.source === query.resourceId && existing.tags[TAG.stack] === query.stack) return [identifier];
+    }
+    return [];
+  }
+
+  private async describeSnapshot(type: ResourceType, identifier: string): Promise<{ source?: string; tags: Tags } | undefined> {
+    try {
+      if (type === 'aurora-cluster') {
+        const result = await this.rds.send(new DescribeDBClusterSnapshotsCommand({ DBClusterSnapshotIdentifier: identifier }));
+        const snapshot = result.DBClusterSnapshots?.[0];
+        return snapshot ? { source: snapshot.DBClusterIdentifier, tags: fromTagList(snapshot.TagList) } : undefined;
+      }
+      const result = await this.rds.send(new DescribeDBSnapshotsCommand({ DBSnapshotIdentifier: identifier }));
+      const snapshot = result.DBSnapshots?.[0];
+      return snapshot ? { source: snapshot.DBInstanceIdentifier, tags: fromTagList(snapshot.TagList) } : undefined;
+    } catch (error) {
+      if (isNotFound(error)) return undefined;
+      throw error;
+    }
   }
 
   async createRecoveryPoint(
@@ -102,16 +169,7 @@ export class RdsSnapshotBackend implements SnapshotBackend {
   }
 
   private async confirmOurs(resource: ProtectedResource, identifier: string, tags: Tags): Promise<void> {
-    let existing: { source?: string; tags: Tags } | undefined;
-    if (resource.type === 'aurora-cluster') {
-      const result = await this.rds.send(new DescribeDBClusterSnapshotsCommand({ DBClusterSnapshotIdentifier: identifier }));
-      const snapshot = result.DBClusterSnapshots?.[0];
-      if (snapshot) existing = { source: snapshot.DBClusterIdentifier, tags: fromTagList(snapshot.TagList) };
-    } else {
-      const result = await this.rds.send(new DescribeDBSnapshotsCommand({ DBSnapshotIdentifier: identifier }));
-      const snapshot = result.DBSnapshots?.[0];
-      if (snapshot) existing = { source: snapshot.DBInstanceIdentifier, tags: fromTagList(snapshot.TagList) };
-    }
+    const existing = await this.describeSnapshot(resource.type, identifier);
     if (!existing || existing.source !== resource.id || existing.tags[TAG.stack] !== tags[TAG.stack]) {
       throw new SnapshotIdentifierConflictError(
         `snapshot identifier ${identifier} already exists but is not this stack's snapshot of ${resource.id}`,

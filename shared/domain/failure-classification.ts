@@ -6,7 +6,9 @@ const TRANSIENT = new Set([
   'Throttling',
   'ThrottlingException',
   'TooManyRequestsException',
+  'ProvisionedThroughputExceededException',
   'InternalError',
+  'InternalServerError',
   'InternalFailure',
   'ServiceUnavailable',
   'ServiceUnavailableException',
@@ -20,8 +22,14 @@ const TRANSIENT = new Set([
   'ETIMEDOUT',
 ]);
 
+/**
+ * Powertools Idempotency races that a new try resolves: the claim expired or vanished while we read it
+ * (Powertools already retried a couple of times).
+ */
+const CLAIM_RACES = new Set(['IdempotencyInconsistentStateError', 'IdempotencyItemNotFoundError']);
+
 /** Refusals that say the request was not carried out: a throttle, or no connection at all. */
-const NOT_CARRIED_OUT = new Set(['RequestLimitExceeded', 'Throttling', 'ThrottlingException', 'TooManyRequestsException', 'ECONNREFUSED', 'SnapshotCreationPerVolumeRateExceeded']);
+const NOT_CARRIED_OUT = new Set(['RequestLimitExceeded', 'Throttling', 'ThrottlingException', 'TooManyRequestsException', 'ProvisionedThroughputExceededException', 'ECONNREFUSED', 'SnapshotCreationPerVolumeRateExceeded']);
 
 /**
  * True when a failed call may still have taken effect (a 500, a timeout, a dropped connection: the answer,
@@ -39,14 +47,23 @@ export interface ClassifiedFailure {
 
 /**
  * Classifies an SDK (or network) error by its name and HTTP status. Unknown errors are permanent: a wrong
- * guess that retries forever is worse than a failure recorded and reported.
+ * guess that retries forever is worse than a failure recorded and reported. A claim-store failure
+ * (Powertools' IdempotencyPersistenceLayerError, which carries the DynamoDB error as `cause`) is
+ * classified by that cause, keeping the outer name so the record says the claim store failed.
  */
 export function classifyFailure(error: unknown): ClassifiedFailure {
-  const candidate = error as { name?: unknown; code?: unknown; message?: unknown; $metadata?: { httpStatusCode?: number } };
+  const candidate = error as { name?: unknown; code?: unknown; message?: unknown; cause?: unknown; $metadata?: { httpStatusCode?: number } };
   const name = typeof candidate?.name === 'string' && candidate.name !== 'Error' ? candidate.name : String(candidate?.code ?? 'Error');
   const message = typeof candidate?.message === 'string' ? candidate.message : String(error);
   if (name === 'SnapshotCreationPerVolumeRateExceeded') return { kind: 'per-volume-rate', name, message };
   if (name === 'IdempotencyAlreadyInProgressError') return { kind: 'in-progress-elsewhere', name, message };
+  if (CLAIM_RACES.has(name)) return { kind: 'transient', name, message };
+  if (name === 'IdempotencyPersistenceLayerError') {
+    if (candidate.cause === undefined || candidate.cause === null) return { kind: 'permanent', name, message };
+    // The outer name stays: the failed step may be the one after the create, so mayHaveTakenEffect must say yes.
+    const cause = classifyFailure(candidate.cause);
+    return { kind: cause.kind === 'transient' ? 'transient' : 'permanent', name, message: `${message}: ${cause.name}: ${cause.message}` };
+  }
   const status = candidate?.$metadata?.httpStatusCode;
   if (TRANSIENT.has(name) || (typeof status === 'number' && status >= 500)) return { kind: 'transient', name, message };
   return { kind: 'permanent', name, message };

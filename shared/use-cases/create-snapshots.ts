@@ -12,6 +12,8 @@ export interface ProtectedResource {
   tags: Tags;
   /** Why a snapshot cannot be taken now (e.g. RDS status `modifying`); undefined when it can. */
   notReadyReason?: string;
+  /** 'transient' when the state passes by itself (RDS `backing-up`, `modifying`): a later run will snapshot. */
+  notReadyKind?: 'transient' | 'permanent';
   /**
    * Resources whose recovery point already contains this one (a volume's instances, an Aurora member's
    * cluster): when the plan snapshots one of them, this resource is skipped instead of snapshotted twice.
@@ -33,9 +35,10 @@ export interface SnapshotBackend {
   findSlotRecoveryPoints(query: { stack: string; planId: string; slot: string }): Promise<Map<string, string[]>>;
   /**
    * The snapshots of one resource's recovery point in this slot, asked before a redelivered work item creates
-   * again; absent where creation itself detects the duplicate (RDS's deterministic identifiers).
+   * again, after a create whose answer may have been lost, and before a resource is reported not ready (RDS
+   * is `backing-up` while our own snapshot of the slot runs).
    */
-  findSlotRecoveryPoint?(query: { stack: string; planId: string; slot: string; resourceId: string }): Promise<string[]>;
+  findSlotRecoveryPoint?(query: { stack: string; planId: string; slot: string; resourceId: string; type?: ResourceType }): Promise<string[]>;
   createRecoveryPoint(resource: ProtectedResource, request: { planId: string; slot: Date; tags: Tags }): Promise<CreatedRecoveryPoint>;
 }
 
@@ -43,6 +46,9 @@ export interface SnapshotBackend {
 export interface SnapshotWorkQueue {
   enqueue(items: readonly SnapshotWorkItem[]): Promise<void>;
 }
+
+/** Why a create was not run: another invocation holds the claim of this (plan, resource, slot). */
+export const IN_PROGRESS_ELSEWHERE = 'another invocation is creating this slot right now';
 
 export type ResourceOutcome =
   | { resourceId: string; type: ResourceType; status: 'created'; snapshotIds: string[] }
@@ -147,7 +153,7 @@ async function createWithRetry(
     } catch (error) {
       const failure = classifyFailure(error);
       if (failure.kind === 'in-progress-elsewhere') {
-        return { ...base, status: 'skipped', reason: 'another invocation is creating this slot right now' };
+        return { ...base, status: 'skipped', reason: IN_PROGRESS_ELSEWHERE };
       }
       const delay =
         failure.kind === 'per-volume-rate'
@@ -163,7 +169,7 @@ async function createWithRetry(
       if (mayHaveTakenEffect(failure) && backend.findSlotRecoveryPoint) {
         let found: string[];
         try {
-          found = await backend.findSlotRecoveryPoint({ stack: deps.stack, planId: request.planId, slot: formatSlot(request.slot), resourceId: resource.id });
+          found = await backend.findSlotRecoveryPoint({ stack: deps.stack, planId: request.planId, slot: formatSlot(request.slot), resourceId: resource.id, type: resource.type });
         } catch (lookupError) {
           // Creating blind could make a second snapshot: leave it to the next delivery or run, which looks first.
           const lookup = classifyFailure(lookupError);
@@ -207,30 +213,91 @@ export async function createSnapshots(
   for (const { backend, resource, existing } of work) {
     const base = { resourceId: resource.id, type: resource.type };
     if (existing?.length) report({ ...base, status: 'already-done', snapshotIds: existing });
-    else if (resource.notReadyReason) report({ ...base, status: 'failed', kind: 'permanent', errorName: 'ResourceNotReady', reason: resource.notReadyReason });
+    else if (resource.notReadyReason) report(await notReadyOutcome(deps, backend, resource, { planId: plan.id, slot: slotText }));
     else if (request.dryRun) report({ ...base, status: 'skipped', reason: 'dry run: would create a snapshot' });
     else todo.push({ backend, resource });
   }
 
+  const workItem = (resource: ProtectedResource): SnapshotWorkItem => ({
+    planId: plan.id,
+    slot: slotText,
+    resourceId: resource.id,
+    type: resource.type,
+    tags: recoveryPointTags({ stack: deps.stack, plan, resource, slot }),
+  });
   if (deps.fanOut && todo.length > deps.fanOut.inlineMax) {
-    await deps.fanOut.queue.enqueue(
-      todo.map(({ resource }) => ({
-        planId: plan.id,
-        slot: slotText,
-        resourceId: resource.id,
-        type: resource.type,
-        tags: recoveryPointTags({ stack: deps.stack, plan, resource, slot }),
-      })),
-    );
+    await deps.fanOut.queue.enqueue(todo.map(({ resource }) => workItem(resource)));
     for (const { resource } of todo) report({ resourceId: resource.id, type: resource.type, status: 'queued' });
   } else {
+    // A claim held elsewhere may belong to an invocation that crashed and holds it until its deadline: never drop it.
+    const heldElsewhere: ProtectedResource[] = [];
     await mapWithConcurrency(todo, deps.concurrency, async ({ backend, resource }) => {
       const tags = recoveryPointTags({ stack: deps.stack, plan, resource, slot });
-      report(await createWithRetry(deps, backend, resource, { planId: plan.id, slot, tags }));
+      const outcome = await createWithRetry(deps, backend, resource, { planId: plan.id, slot, tags });
+      if (isInProgressElsewhere(outcome)) heldElsewhere.push(resource);
+      else report(outcome);
     });
+    if (heldElsewhere.length) await handOverHeldElsewhere(deps, heldElsewhere.map(workItem), report);
   }
 
   return summarize(plan.id, slotText, Boolean(request.dryRun), outcomes);
+}
+
+/** True for the outcome of a create whose claim another invocation holds right now. */
+export function isInProgressElsewhere(outcome: ResourceOutcome): boolean {
+  return outcome.status === 'skipped' && outcome.reason === IN_PROGRESS_ELSEWHERE;
+}
+
+/**
+ * Items whose claim another invocation holds go to the work queue, whose workers try again after each
+ * visibility timeout, outlasting a crashed holder's claim (it ends at the holder's deadline, ≤ 15 min);
+ * without a queue they are failures, so the alarm and the run log see them.
+ */
+async function handOverHeldElsewhere(deps: CreateSnapshotsDeps, items: SnapshotWorkItem[], report: (outcome: ResourceOutcome) => void): Promise<void> {
+  const failed = (item: SnapshotWorkItem, reason: string): ResourceOutcome => ({
+    resourceId: item.resourceId,
+    type: item.type,
+    status: 'failed',
+    kind: 'transient',
+    errorName: 'IdempotencyAlreadyInProgressError',
+    reason,
+  });
+  if (!deps.fanOut) {
+    for (const item of items) report(failed(item, `${IN_PROGRESS_ELSEWHERE}; no work queue to try again later`));
+    return;
+  }
+  try {
+    await deps.fanOut.queue.enqueue(items);
+  } catch (error) {
+    const failure = classifyFailure(error);
+    for (const item of items) report(failed(item, `${IN_PROGRESS_ELSEWHERE}; queueing it for a later try failed: ${failure.name}: ${failure.message}`));
+    return;
+  }
+  for (const item of items) report({ resourceId: item.resourceId, type: item.type, status: 'queued' });
+}
+
+/**
+ * A resource that cannot be snapshotted now may be busy with our own snapshot of this slot (RDS `backing-up`
+ * during a duplicate delivery): that is already done, not a failure.
+ */
+async function notReadyOutcome(
+  deps: CreateSnapshotsDeps,
+  backend: SnapshotBackend,
+  resource: ProtectedResource,
+  slot: { planId: string; slot: string },
+): Promise<ResourceOutcome> {
+  const base = { resourceId: resource.id, type: resource.type };
+  const reason = resource.notReadyReason ?? 'not ready';
+  if (backend.findSlotRecoveryPoint) {
+    try {
+      const found = await backend.findSlotRecoveryPoint({ stack: deps.stack, ...slot, resourceId: resource.id, type: resource.type });
+      if (found.length) return { ...base, status: 'already-done', snapshotIds: found };
+    } catch (error) {
+      const lookup = classifyFailure(error);
+      return { ...base, status: 'failed', kind: 'transient', errorName: 'ResourceNotReady', reason: `${reason}; looking for this slot's snapshot failed: ${lookup.name}: ${lookup.message}` };
+    }
+  }
+  return { ...base, status: 'failed', kind: resource.notReadyKind ?? 'permanent', errorName: 'ResourceNotReady', reason };
 }
 
 function summarize(planId: string, slot: string, dryRun: boolean, outcomes: ResourceOutcome[]): CreateSnapshotsSummary {
@@ -261,14 +328,15 @@ export interface WorkItemOutcome {
  * The snapshot workers' use case: creates the recovery point of each queued work item through the same
  * guarded, retried path as the scheduled run. Safe to repeat: the claim answers for a create that already
  * ran, and a redelivered item (`receiveCount` > 1) first looks for its slot's snapshot, so a worker that
- * died after EC2 accepted the create does not create a second one.
+ * died after EC2 accepted the create does not create a second one. An item whose claim another invocation
+ * still holds goes back to the queue, and on its `final` delivery is reported failed (then dead-lettered).
  */
 export async function createQueuedSnapshots(
-  items: ReadonlyArray<{ item: SnapshotWorkItem; receiveCount: number }>,
+  items: ReadonlyArray<{ item: SnapshotWorkItem; receiveCount: number; final?: boolean }>,
   deps: Omit<CreateSnapshotsDeps, 'fanOut'>,
 ): Promise<WorkItemOutcome[]> {
   // Results in the order of `items`, so the caller can match each to its message.
-  return mapWithConcurrency(items, deps.concurrency, async ({ item, receiveCount }): Promise<WorkItemOutcome> => {
+  return mapWithConcurrency(items, deps.concurrency, async ({ item, receiveCount, final }): Promise<WorkItemOutcome> => {
     const base = { resourceId: item.resourceId, type: item.type };
     const backend = deps.backends.find((candidate) => candidate.resourceTypes.includes(item.type));
     const slot = new Date(item.slot);
@@ -278,7 +346,7 @@ export async function createQueuedSnapshots(
     }
     if (receiveCount > 1 && backend.findSlotRecoveryPoint) {
       try {
-        const existing = await backend.findSlotRecoveryPoint({ stack: deps.stack, planId: item.planId, slot: item.slot, resourceId: item.resourceId });
+        const existing = await backend.findSlotRecoveryPoint({ stack: deps.stack, planId: item.planId, slot: item.slot, resourceId: item.resourceId, type: item.type });
         if (existing.length) {
           const outcome: ResourceOutcome = { ...base, status: 'already-done', snapshotIds: existing };
           deps.onProgress?.(outcome);
@@ -290,11 +358,14 @@ export async function createQueuedSnapshots(
       }
     }
     const resource: ProtectedResource = { type: item.type, id: item.resourceId, tags: {} };
-    const outcome = await createWithRetry(deps, backend, resource, { planId: item.planId, slot, tags: item.tags });
+    const created = await createWithRetry(deps, backend, resource, { planId: item.planId, slot, tags: item.tags });
+    const heldElsewhere = isInProgressElsewhere(created);
+    const outcome: ResourceOutcome =
+      heldElsewhere && final
+        ? { ...base, status: 'failed', kind: 'transient', errorName: 'IdempotencyAlreadyInProgressError', reason: `${IN_PROGRESS_ELSEWHERE}, still on the last delivery` }
+        : created;
     deps.onProgress?.(outcome);
-    const retry =
-      (outcome.status === 'failed' && (outcome.kind === 'transient' || outcome.kind === 'per-volume-rate')) ||
-      (outcome.status === 'skipped' && outcome.reason.startsWith('another invocation'));
+    const retry = heldElsewhere || (outcome.status === 'failed' && (outcome.kind === 'transient' || outcome.kind === 'per-volume-rate'));
     return { item, outcome, retry };
   });
 }

@@ -3,6 +3,7 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { ActivityLog } from '../../shared/aws/activity-log.js';
 import { DescribeSnapshotsCommand, type EC2Client } from '@aws-sdk/client-ec2';
 import {
+  CreateDBSnapshotCommand,
   DescribeDBClusterSnapshotsCommand,
   DescribeDBSnapshotsCommand,
   StopDBInstanceCommand,
@@ -216,5 +217,22 @@ describe('create-snapshots handler against moto', () => {
 
     expect(dry).toMatchObject({ dryRun: true, created: 0, skipped: 1 });
     expect((await ebsSnapshots()).length).toBe(before);
+  });
+
+  it('reports an RDS instance that is not available but already has our snapshot of the slot as already done, not failed', async () => {
+    // As during a duplicate delivery while our own snapshot runs (RDS says backing-up); moto finishes at once, so a stopped instance stands in.
+    await rdsClient.send(
+      new CreateDBSnapshotCommand({ DBSnapshotIdentifier: 'bo-gold-reporting-20261126-1900', DBInstanceIdentifier: 'reporting', Tags: [{ Key: TAG.stack, Value: STACK }] }),
+    );
+
+    const run = await handler(schedulerEvent('gold', '2026-11-26T19:00:00Z'), lambdaContext('create-snapshots'));
+
+    expect(run.outcomes.find((outcome) => outcome.resourceId === 'reporting')).toEqual({
+      resourceId: 'reporting',
+      type: 'rds-instance',
+      status: 'already-done',
+      snapshotIds: ['bo-gold-reporting-20261126-1900'],
+    });
+    expect(run).toMatchObject({ created: 5, alreadyDone: 1, failed: 0 });
   });
 });

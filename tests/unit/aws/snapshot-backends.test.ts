@@ -9,6 +9,8 @@ import {
 import {
   CreateDBSnapshotCommand,
   DBSnapshotAlreadyExistsFault,
+  DBSnapshotNotFoundFault,
+  DescribeDBClusterSnapshotsCommand,
   DescribeDBClustersCommand,
   DescribeDBInstancesCommand,
   DescribeDBSnapshotsCommand,
@@ -18,6 +20,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { Ec2SnapshotBackend } from '../../../shared/aws/ec2-snapshot-backend.js';
 import { RdsSnapshotBackend, SnapshotIdentifierConflictError } from '../../../shared/aws/rds-snapshot-backend.js';
 import { TAG } from '../../../shared/domain/recovery-point-tags.js';
+import { createSnapshots } from '../../../shared/use-cases/create-snapshots.js';
 import { planFixture } from '../../support/plans.js';
 
 // moto ignores pagination, so page handling is proven here against mocked multi-page answers.
@@ -188,5 +191,85 @@ describe('RdsSnapshotBackend', () => {
     );
 
     await expect(attempt).rejects.toBeInstanceOf(SnapshotIdentifierConflictError);
+  });
+
+  it('marks states that pass by themselves (backing-up, modifying) as transiently not ready, and stopped or Aurora members as permanently', async () => {
+    const gold = [{ Key: 'backup:plan', Value: 'gold' }];
+    rdsMock.on(DescribeDBInstancesCommand).resolves({
+      DBInstances: [
+        { DBInstanceIdentifier: 'snapping', DBInstanceStatus: 'backing-up', TagList: gold },
+        { DBInstanceIdentifier: 'busy', DBInstanceStatus: 'modifying', TagList: gold },
+        { DBInstanceIdentifier: 'stopped', DBInstanceStatus: 'stopped', TagList: gold },
+        { DBInstanceIdentifier: 'member', DBClusterIdentifier: 'aurora-1', DBInstanceStatus: 'backing-up', TagList: gold },
+      ],
+    });
+    rdsMock.on(DescribeDBClustersCommand).resolves({ DBClusters: [{ DBClusterIdentifier: 'aurora-1', Status: 'backing-up', TagList: gold }] });
+
+    const found = await new RdsSnapshotBackend(new RDSClient(region)).findResources(planFixture(), ['rds-instance', 'aurora-cluster']);
+
+    expect(found.map((resource) => [resource.id, resource.notReadyKind])).toEqual([
+      ['snapping', 'transient'],
+      ['busy', 'transient'],
+      ['stopped', 'permanent'],
+      ['member', 'permanent'],
+      ['aurora-1', 'transient'],
+    ]);
+  });
+
+  it("finds this stack's snapshot of a resource in a slot by its deterministic identifier, and nothing for another stack's or a missing one", async () => {
+    rdsMock.on(DescribeDBSnapshotsCommand, { DBSnapshotIdentifier: 'bo-gold-orders-20261126-1200' }).resolves({
+      DBSnapshots: [{ DBSnapshotIdentifier: 'bo-gold-orders-20261126-1200', DBInstanceIdentifier: 'orders', TagList: [{ Key: TAG.stack, Value: 's' }] }],
+    });
+    rdsMock.on(DescribeDBSnapshotsCommand, { DBSnapshotIdentifier: 'bo-gold-orders-20261126-1600' }).rejects(new DBSnapshotNotFoundFault({ message: 'none', $metadata: {} }));
+    rdsMock.on(DescribeDBClusterSnapshotsCommand, { DBClusterSnapshotIdentifier: 'bo-gold-ledger-20261126-1200' }).resolves({
+      DBClusterSnapshots: [{ DBClusterSnapshotIdentifier: 'bo-gold-ledger-20261126-1200', DBClusterIdentifier: 'ledger', TagList: [{ Key: TAG.stack, Value: 's' }] }],
+    });
+    const backend = new RdsSnapshotBackend(new RDSClient(region));
+    const query = { stack: 's', planId: 'gold', slot: '2026-11-26T12:00Z' };
+
+    expect(await backend.findSlotRecoveryPoint({ ...query, resourceId: 'orders', type: 'rds-instance' })).toEqual(['bo-gold-orders-20261126-1200']);
+    expect(await backend.findSlotRecoveryPoint({ ...query, resourceId: 'ledger', type: 'aurora-cluster' })).toEqual(['bo-gold-ledger-20261126-1200']);
+    expect(await backend.findSlotRecoveryPoint({ ...query, stack: 'other-stack', resourceId: 'orders', type: 'rds-instance' })).toEqual([]);
+    expect(await backend.findSlotRecoveryPoint({ ...query, slot: '2026-11-26T16:00Z', resourceId: 'orders', type: 'rds-instance' })).toEqual([]);
+  });
+});
+
+describe('createSnapshots with the RDS backend', () => {
+  const deps = (backend: RdsSnapshotBackend) => ({
+    stack: 's',
+    backends: [backend],
+    retry: { attempts: 2, baseDelayMs: 1, perVolumeRateDelayMs: 1 },
+    concurrency: 2,
+    sleep: async () => undefined,
+    random: () => 0.5,
+  });
+  const backingUp = () =>
+    rdsMock.on(DescribeDBInstancesCommand).resolves({
+      DBInstances: [{ DBInstanceIdentifier: 'orders', DBInstanceStatus: 'backing-up', TagList: [{ Key: 'backup:plan', Value: 'gold' }] }],
+    });
+
+  it('reports an instance backing-up with our own snapshot of the slot (a duplicate delivery) as already done, not as a failure', async () => {
+    backingUp();
+    rdsMock.on(DescribeDBSnapshotsCommand, { DBSnapshotIdentifier: 'bo-gold-orders-20261126-1200' }).resolves({
+      DBSnapshots: [{ DBSnapshotIdentifier: 'bo-gold-orders-20261126-1200', DBInstanceIdentifier: 'orders', Status: 'creating', TagList: [{ Key: TAG.stack, Value: 's' }] }],
+    });
+
+    const summary = await createSnapshots({ plan: planFixture({ resourceTypes: ['rds-instance'] }), slot: new Date('2026-11-26T12:00:00Z') }, deps(new RdsSnapshotBackend(new RDSClient(region))));
+
+    expect(summary).toMatchObject({ alreadyDone: 1, failed: 0 });
+    expect(summary.outcomes).toEqual([{ resourceId: 'orders', type: 'rds-instance', status: 'already-done', snapshotIds: ['bo-gold-orders-20261126-1200'] }]);
+    expect(rdsMock.commandCalls(CreateDBSnapshotCommand)).toHaveLength(0);
+  });
+
+  it('reports an instance backing-up for some other reason as a transient failure, creating nothing', async () => {
+    backingUp();
+    rdsMock.on(DescribeDBSnapshotsCommand).rejects(new DBSnapshotNotFoundFault({ message: 'none', $metadata: {} }));
+
+    const summary = await createSnapshots({ plan: planFixture({ resourceTypes: ['rds-instance'] }), slot: new Date('2026-11-26T12:00:00Z') }, deps(new RdsSnapshotBackend(new RDSClient(region))));
+
+    expect(summary.outcomes).toEqual([
+      { resourceId: 'orders', type: 'rds-instance', status: 'failed', kind: 'transient', errorName: 'ResourceNotReady', reason: 'RDS instance is backing-up, not available' },
+    ]);
+    expect(rdsMock.commandCalls(CreateDBSnapshotCommand)).toHaveLength(0);
   });
 });

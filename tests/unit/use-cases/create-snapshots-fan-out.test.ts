@@ -161,6 +161,21 @@ describe('createQueuedSnapshots (the snapshot workers)', () => {
 
     expect(result).toMatchObject({ retry: true, outcome: { status: 'skipped' } });
   });
+
+  it('records an item whose create another invocation still holds on its last delivery as failed, for the run log and the alarm', async () => {
+    const guard = async () => {
+      throw Object.assign(new Error('in progress'), { name: 'IdempotencyAlreadyInProgressError' });
+    };
+    const backend = new FakeEbs();
+
+    const [result] = await createQueuedSnapshots([{ item: item('vol-a'), receiveCount: 5, final: true }], deps(backend, { guard }));
+
+    expect(result).toMatchObject({
+      retry: true,
+      outcome: { resourceId: 'vol-a', status: 'failed', kind: 'transient', errorName: 'IdempotencyAlreadyInProgressError', reason: 'another invocation is creating this slot right now, still on the last delivery' },
+    });
+    expect(backend.snapshots).toEqual([]);
+  });
 });
 
 describe('work item messages', () => {

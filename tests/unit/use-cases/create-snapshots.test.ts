@@ -6,8 +6,14 @@ import {
   type CreateSnapshotsDeps,
   type ProtectedResource,
   type SnapshotBackend,
+  type SnapshotWorkItem,
 } from '../../../shared/use-cases/create-snapshots.js';
 import { planFixture } from '../../support/plans.js';
+import { lambdaContext } from '../../support/lambda.js';
+import { DynamoDBClient, ProvisionedThroughputExceededException, PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import { IdempotencyAlreadyInProgressError, IdempotencyConfig, IdempotencyPersistenceLayerError, makeIdempotent } from '@aws-lambda-powertools/idempotency';
+import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
+import { mockClient } from 'aws-sdk-client-mock';
 
 const SLOT = new Date('2026-11-26T12:00:00Z');
 
@@ -225,7 +231,7 @@ describe('createSnapshots', () => {
     expect(summary.outcomes[0]).toMatchObject({ status: 'skipped', reason: 'dry run: would create a snapshot' });
   });
 
-  it('passes every create through the guard with a (plan, resource, slot) key and reports a concurrent claim as skipped', async () => {
+  it('passes every create through the guard with a (plan, resource, slot) key and, without a work queue, counts a claim held elsewhere as a transient failure', async () => {
     const backend = new FakeBackend(['ebs-volume'], [volume('vol-1'), volume('vol-2')]);
     const keys: string[] = [];
     const guard = async <T>(key: string, create: () => Promise<T>): Promise<T> => {
@@ -238,7 +244,130 @@ describe('createSnapshots', () => {
 
     expect(keys.sort()).toEqual(['gold#vol-1#2026-11-26T12:00Z', 'gold#vol-2#2026-11-26T12:00Z']);
     expect(backend.snapshots.map((snapshot) => snapshot.resourceId)).toEqual(['vol-1']);
-    expect(summary.outcomes.find((outcome) => outcome.resourceId === 'vol-2')).toMatchObject({ status: 'skipped' });
+    expect(summary).toMatchObject({ created: 1, failed: 1, skipped: 0 });
+    expect(summary.outcomes.find((outcome) => outcome.resourceId === 'vol-2')).toEqual({
+      resourceId: 'vol-2',
+      type: 'ebs-volume',
+      status: 'failed',
+      kind: 'transient',
+      errorName: 'IdempotencyAlreadyInProgressError',
+      reason: 'another invocation is creating this slot right now; no work queue to try again later',
+    });
+  });
+
+  it('puts an item whose claim another (perhaps crashed) invocation holds on the work queue, reported queued', async () => {
+    const backend = new FakeBackend(['ebs-volume'], [volume('vol-1'), volume('vol-2')]);
+    const queued: SnapshotWorkItem[] = [];
+    const guard = async <T>(key: string, create: () => Promise<T>): Promise<T> => {
+      if (key.includes('vol-2')) throw new IdempotencyAlreadyInProgressError('There is already an execution in progress');
+      return create();
+    };
+    const queue = { enqueue: async (items: readonly SnapshotWorkItem[]) => void queued.push(...items) };
+
+    const summary = await createSnapshots({ plan: planFixture(), slot: SLOT }, deps([backend], { guard, fanOut: { queue, inlineMax: 20 } }));
+
+    expect(summary).toMatchObject({ created: 1, queued: 1, skipped: 0, failed: 0 });
+    expect(summary.outcomes.find((outcome) => outcome.resourceId === 'vol-2')).toEqual({ resourceId: 'vol-2', type: 'ebs-volume', status: 'queued' });
+    expect(queued).toEqual([
+      expect.objectContaining({ planId: 'gold', slot: '2026-11-26T12:00Z', resourceId: 'vol-2', type: 'ebs-volume', tags: expect.objectContaining({ [TAG.resourceId]: 'vol-2', [TAG.slot]: '2026-11-26T12:00Z' }) }),
+    ]);
+  });
+
+  it('records an item whose claim is held elsewhere as failed when the work queue refuses it', async () => {
+    const backend = new FakeBackend(['ebs-volume'], [volume('vol-1')]);
+    const guard = async <T>(): Promise<T> => {
+      throw new IdempotencyAlreadyInProgressError('There is already an execution in progress');
+    };
+    const queue = { enqueue: async () => Promise.reject(awsError('ServiceUnavailable', 503)) };
+
+    const summary = await createSnapshots({ plan: planFixture(), slot: SLOT }, deps([backend], { guard, fanOut: { queue, inlineMax: 20 } }));
+
+    expect(summary).toMatchObject({ queued: 0, failed: 1 });
+    expect(summary.outcomes[0]).toMatchObject({ status: 'failed', kind: 'transient', errorName: 'IdempotencyAlreadyInProgressError' });
+  });
+
+  it('retries a create whose claim store (DynamoDB, through Powertools) was throttled, and takes the snapshot once', async () => {
+    const dynamo = mockClient(DynamoDBClient);
+    const throttle = new ProvisionedThroughputExceededException({ message: 'throttled', $metadata: { httpStatusCode: 400 } });
+    dynamo.on(PutItemCommand).rejectsOnce(throttle).resolves({});
+    dynamo.on(UpdateItemCommand).resolves({});
+    const persistenceStore = new DynamoDBPersistenceLayer({ tableName: 'claims', awsSdkV3Client: new DynamoDBClient({ region: 'eu-west-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } }) });
+    const config = new IdempotencyConfig({ eventKeyJmesPath: 'key' });
+    config.registerLambdaContext(lambdaContext('create-snapshots'));
+    const guard = <T>(key: string, create: () => Promise<T>) => makeIdempotent(async (_claim: { key: string }) => create(), { persistenceStore, config })({ key });
+    const backend = new FakeBackend(['ebs-volume'], [volume('vol-1')]);
+
+    try {
+      const summary = await createSnapshots({ plan: planFixture(), slot: SLOT }, deps([backend], { guard }));
+
+      expect(summary).toMatchObject({ created: 1, failed: 0 });
+      expect(backend.snapshots.map((snapshot) => snapshot.resourceId)).toEqual(['vol-1']);
+      expect(dynamo.commandCalls(PutItemCommand)).toHaveLength(2);
+    } finally {
+      dynamo.restore();
+    }
+  });
+
+  it('records a claim store that refuses the request (e.g. a missing table) as a permanent failure without creating', async () => {
+    const backend = new FakeBackend(['ebs-volume'], [volume('vol-1')]);
+    const guard = async <T>(): Promise<T> => {
+      throw new IdempotencyPersistenceLayerError('Failed to save in progress record to idempotency store', { cause: awsError('ResourceNotFoundException') });
+    };
+
+    const summary = await createSnapshots({ plan: planFixture(), slot: SLOT }, deps([backend], { guard }));
+
+    expect(backend.snapshots).toHaveLength(0);
+    expect(summary.outcomes[0]).toMatchObject({ status: 'failed', kind: 'permanent', errorName: 'IdempotencyPersistenceLayerError' });
+  });
+
+  it('after a claim store failure that followed the create, finds the snapshot instead of creating a second one', async () => {
+    const backend = new FakeBackend(['ebs-volume'], [volume('vol-1')]);
+    let calls = 0;
+    const guard = async <T>(_key: string, create: () => Promise<T>): Promise<T> => {
+      calls += 1;
+      const result = await create();
+      if (calls === 1) throw new IdempotencyPersistenceLayerError('Failed to update success record to idempotency store', { cause: awsError('InternalServerError', 500) });
+      return result;
+    };
+    const lookups: string[] = [];
+    const lookingBackend = Object.assign(backend, {
+      findSlotRecoveryPoint: async (query: { resourceId: string }) => {
+        lookups.push(query.resourceId);
+        return backend.snapshots.filter((snapshot) => snapshot.resourceId === query.resourceId).map((snapshot) => snapshot.id);
+      },
+    });
+
+    const summary = await createSnapshots({ plan: planFixture(), slot: SLOT }, deps([lookingBackend], { guard }));
+
+    expect(summary.outcomes[0]).toMatchObject({ status: 'created', snapshotIds: ['snap-1'] });
+    expect(backend.snapshots).toHaveLength(1);
+    expect(lookups).toEqual(['vol-1']);
+  });
+
+  it('reports a not-ready resource whose own snapshot of this slot exists (RDS backing-up during a duplicate delivery) as already done', async () => {
+    const backend = Object.assign(
+      new FakeBackend(['rds-instance'], [{ type: 'rds-instance', id: 'orders-db', tags: {}, notReadyReason: 'RDS instance is backing-up, not available', notReadyKind: 'transient' }]),
+      { findSlotRecoveryPoint: async (query: { resourceId: string; slot: string }) => (query.resourceId === 'orders-db' && query.slot === '2026-11-26T12:00Z' ? ['bo-gold-orders-db-20261126-1200'] : []) },
+    );
+
+    const summary = await createSnapshots({ plan: planFixture(), slot: SLOT }, deps([backend]));
+
+    expect(backend.createCalls).toBe(0);
+    expect(summary).toMatchObject({ alreadyDone: 1, failed: 0 });
+    expect(summary.outcomes).toEqual([{ resourceId: 'orders-db', type: 'rds-instance', status: 'already-done', snapshotIds: ['bo-gold-orders-db-20261126-1200'] }]);
+  });
+
+  it('reports a not-ready resource in a passing state, with no snapshot of this slot, as a transient failure', async () => {
+    const backend = Object.assign(
+      new FakeBackend(['rds-instance'], [{ type: 'rds-instance', id: 'orders-db', tags: {}, notReadyReason: 'RDS instance is modifying, not available', notReadyKind: 'transient' }]),
+      { findSlotRecoveryPoint: async () => [] },
+    );
+
+    const summary = await createSnapshots({ plan: planFixture(), slot: SLOT }, deps([backend]));
+
+    expect(summary.outcomes).toEqual([
+      { resourceId: 'orders-db', type: 'rds-instance', status: 'failed', kind: 'transient', errorName: 'ResourceNotReady', reason: 'RDS instance is modifying, not available' },
+    ]);
   });
 
   it('never runs more creates at once than the concurrency limit', async () => {
