@@ -18,7 +18,7 @@ export const handler = lambdaStack(observability, async (event: unknown, context
   if (!backlog) throw new ConfigurationError('missing environment variable(s): COPY_BACKLOG_QUEUE_URL');
   claim?.registerLambdaContext(context);
   const summary = await pumpCopies(
-    { now: run.now },
+    { now: run.now, dryRun: run.dryRun },
     {
       stack: env.stack,
       plans,
@@ -35,6 +35,10 @@ export const handler = lambdaStack(observability, async (event: unknown, context
   metrics.addMetric('CopiesStarted', MetricUnit.Count, summary.started);
   metrics.addMetric('CopiesWaiting', MetricUnit.Count, summary.waiting);
   metrics.addMetric('CopyFailures', MetricUnit.Count, summary.failed);
+  if (run.dryRun) {
+    logger.info('copy pump dry run', { waiting: summary.waiting, wouldStart: summary.wouldStart, deferred: summary.deferred, dropped: summary.dropped });
+    return summary;
+  }
   for (const record of copyActivity({ at: run.now, source: 'copy-snapshot', outcomes: summary.outcomes, problems: [] })) await activityLog?.record(record);
   if (summary.waiting) logger.info('copy pump done', { waiting: summary.waiting, started: summary.started, deferred: summary.deferred, dropped: summary.dropped });
   return summary;

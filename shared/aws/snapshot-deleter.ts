@@ -1,12 +1,17 @@
 import { DeleteSnapshotCommand, type EC2Client } from '@aws-sdk/client-ec2';
 import { DeleteDBClusterSnapshotCommand, DeleteDBSnapshotCommand, type RDSClient } from '@aws-sdk/client-rds';
 import { TAG } from '../domain/recovery-point-tags.js';
-import type { StoredSnapshot } from '../domain/recovery-points.js';
+import { isDlmSnapshot, type StoredSnapshot } from '../domain/recovery-points.js';
 import type { DeleteResult, SnapshotDeleter } from '../use-cases/prune-recovery-points.js';
 
 /** A delete was asked for a snapshot that does not carry this stack's ownership tag: refused before any call. */
 export class NotOurSnapshotError extends Error {
   override readonly name = 'NotOurSnapshotError';
+}
+
+/** A delete was asked for a snapshot Data Lifecycle Manager made: its policy owns its retention, refused before any call. */
+export class DlmSnapshotRefusedError extends Error {
+  override readonly name = 'DlmSnapshotRefusedError';
 }
 
 const NOT_FOUND = /^(InvalidSnapshot\.NotFound|DB(Cluster)?SnapshotNotFound(Fault)?)$/;
@@ -30,6 +35,9 @@ export class AwsSnapshotDeleter implements SnapshotDeleter {
     // Defence in depth: the role only allows deleting tagged snapshots, and this code never asks otherwise.
     if (!stack || snapshot.tags[TAG.stack] !== stack) {
       throw new NotOurSnapshotError(`refusing to delete ${snapshot.id}: it does not carry ${TAG.stack}=${stack}`);
+    }
+    if (isDlmSnapshot(snapshot)) {
+      throw new DlmSnapshotRefusedError(`refusing to delete ${snapshot.id}: Data Lifecycle Manager made it, and its policy owns its retention`);
     }
     if (snapshot.region !== this.region) {
       throw new NotOurSnapshotError(`refusing to delete ${snapshot.id}: it is in ${snapshot.region}, this deleter works in ${this.region}`);

@@ -1,7 +1,8 @@
 import { copyServiceOf, type CopyService } from '../domain/copies.js';
+import type { CopyRule, Plan } from '../domain/plan-schema.js';
 import { TAG } from '../domain/recovery-point-tags.js';
 import type { StoredSnapshot } from '../domain/recovery-points.js';
-import { bestCopy, CopyRun, withRetry, type BacklogCopy, type CopyDeps, type CopyOutcome } from './copy-snapshots.js';
+import { bestCopy, CopyRun, withRetry, type BacklogCopy, type CopyBackend, type CopyDeps, type CopyOutcome } from './copy-snapshots.js';
 
 /** One waiting copy as the backlog hands it out; `receipt` lets the pump remove it once it is settled. */
 export interface BacklogEntry {
@@ -19,13 +20,16 @@ export interface CopyBacklogReader {
 
 export interface CopyPumpSummary {
   now: string;
+  /** A dry run starts no copy and removes no backlog entry; `wouldStart` says what it would have started. */
+  dryRun: boolean;
   waiting: number;
   received: number;
   started: number;
+  wouldStart: number;
   alreadyCopied: number;
   /** Still no free slot: back in the backlog for the next run. */
   deferred: number;
-  /** The plan or its copy rule for that Region is gone: nothing to copy any more. */
+  /** The plan or its copy rule for that Region is gone, or the source snapshot is: nothing to copy any more. */
   dropped: number;
   failed: number;
   outcomes: CopyOutcome[];
@@ -33,24 +37,60 @@ export interface CopyPumpSummary {
 
 const RECEIVE = 10;
 
+/** The sources of these entries as their Region holds them now, by Region and id: one batched look-up per source Region. */
+async function rereadSources(backend: CopyBackend, deps: Pick<CopyDeps, 'retry'>, sources: readonly StoredSnapshot[]): Promise<Map<string, StoredSnapshot>> {
+  const found = new Map<string, StoredSnapshot>();
+  const byRegion = new Map<string, StoredSnapshot[]>();
+  for (const source of sources) byRegion.set(source.region, [...(byRegion.get(source.region) ?? []), source]);
+  for (const [region, regionSources] of byRegion) {
+    const refs = [...new Map(regionSources.map((source) => [`${source.kind}|${source.id}`, { kind: source.kind, id: source.id }])).values()];
+    const snapshots = await withRetry(deps, async () => {
+      if (backend.describeMany) return backend.describeMany(region, refs);
+      const described: StoredSnapshot[] = [];
+      for (const ref of refs) {
+        const snapshot = await backend.describe(region, ref);
+        if (snapshot) described.push(snapshot);
+      }
+      return described;
+    });
+    for (const snapshot of snapshots) found.set(`${region}|${snapshot.kind}|${snapshot.id}`, snapshot);
+  }
+  return found;
+}
+
 /**
  * The copy pump, run every minute by a schedule: fills the free copy slots of each DR Region from the backlog
  * of copies that found none when their source completed, so slots never wait for the next reconcile. It
- * looks only at what it needs — our copies in flight in the Regions of the entries it received, and our copies
- * of those sources — and stops as soon as a batch starts nothing, leaving the rest for the next minute.
+ * looks only at what it needs — our copies in flight in the Regions of the entries it received, our copies
+ * of those sources, and (one batched look-up per batch) the sources themselves, so a source deleted since it
+ * was queued is dropped, not copied — and stops as soon as a batch starts nothing, leaving the rest for the
+ * next minute. A dry run starts nothing and removes no entry; it reports what it would start.
  */
 export async function pumpCopies(
-  request: { now: Date },
+  request: { now: Date; dryRun?: boolean },
   deps: Omit<CopyDeps, 'backlog'> & { backlog: CopyBacklogReader; remainingTimeMs?: () => number },
 ): Promise<CopyPumpSummary> {
-  const summary: CopyPumpSummary = { now: request.now.toISOString(), waiting: 0, received: 0, started: 0, alreadyCopied: 0, deferred: 0, dropped: 0, failed: 0, outcomes: [] };
+  const dryRun = Boolean(request.dryRun);
+  const summary: CopyPumpSummary = {
+    now: request.now.toISOString(),
+    dryRun,
+    waiting: 0,
+    received: 0,
+    started: 0,
+    wouldStart: 0,
+    alreadyCopied: 0,
+    deferred: 0,
+    dropped: 0,
+    failed: 0,
+    outcomes: [],
+  };
   const { backlog, remainingTimeMs, ...copyDeps } = deps;
   summary.waiting = await backlog.waiting();
   if (!summary.waiting) return summary;
   const { backend } = deps;
   if (!backend.listInFlight || !backend.listCopiesOf) throw new Error('the copy pump needs a backend that lists copies in flight');
   // Without a backlog writer: a copy that still finds no slot stays where it is, in the backlog.
-  const run = new CopyRun(copyDeps, request.now, false);
+  const run = new CopyRun(copyDeps, request.now, dryRun);
   const seeded = new Map<string, Set<CopyService>>();
 
   while (!remainingTimeMs || remainingTimeMs() > 30_000) {
@@ -61,6 +101,7 @@ export async function pumpCopies(
     for (const entry of entries) byRegion.set(entry.copy.region, [...(byRegion.get(entry.copy.region) ?? []), entry]);
 
     const settled: BacklogEntry[] = [];
+    const toCopy: Array<{ entry: BacklogEntry; plan: Plan; rule: CopyRule }> = [];
     let startedNow = 0;
     for (const [region, regionEntries] of byRegion) {
       const services = new Set(regionEntries.map((entry) => copyServiceOf(entry.copy.source.kind)));
@@ -74,7 +115,7 @@ export async function pumpCopies(
         (backend.listCopiesOf as NonNullable<typeof backend.listCopiesOf>).call(backend, region, deps.stack, regionEntries.map((entry) => entry.copy.source)),
       );
       for (const entry of regionEntries) {
-        const { source, planId, attempt } = entry.copy;
+        const { source, planId } = entry.copy;
         const plan = deps.plans.plans.find((candidate) => candidate.id === planId);
         const rule = plan?.copies.find((candidate) => candidate.region === region);
         if (!plan || !rule || plan.engine !== 'lambda') {
@@ -89,12 +130,31 @@ export async function pumpCopies(
           settled.push(entry);
           continue;
         }
-        const outcome = await run.copy(source, plan, rule, attempt);
-        if (outcome.status === 'started') startedNow += 1;
-        if (outcome.status !== 'deferred') settled.push(entry);
+        toCopy.push({ entry, plan, rule });
       }
     }
-    await backlog.remove(settled);
+    // The source may have been pruned since it was queued: read it again, once for the whole batch.
+    const current = toCopy.length ? await rereadSources(backend, deps, toCopy.map(({ entry }) => entry.copy.source)) : new Map<string, StoredSnapshot>();
+    for (const { entry, plan, rule } of toCopy) {
+      const { source, attempt } = entry.copy;
+      const fresh = current.get(`${source.region}|${source.kind}|${source.id}`);
+      if (!fresh || fresh.tags[TAG.stack] !== deps.stack) {
+        const why = fresh ? `no longer carries ${TAG.stack}=${deps.stack}` : `no longer exists in ${source.region}`;
+        run.record({ planId: plan.id, sourceId: source.id, kind: source.kind, region: rule.region, status: 'skipped', reason: `source snapshot ${why}: nothing to copy` });
+        summary.dropped += 1;
+        settled.push(entry);
+        continue;
+      }
+      const outcome = await run.copy(fresh, plan, rule, attempt);
+      if (outcome.status === 'started') startedNow += 1;
+      // In a dry run the copy stops at "would start" (a skipped outcome) and holds a slot in this run, like a start.
+      if (dryRun && outcome.status === 'skipped') {
+        startedNow += 1;
+        summary.wouldStart += 1;
+      }
+      if (outcome.status !== 'deferred') settled.push(entry);
+    }
+    if (!dryRun) await backlog.remove(settled);
     // A batch that started nothing found every slot it needs taken: the rest waits for the next run.
     if (startedNow === 0 && settled.length < entries.length) break;
   }

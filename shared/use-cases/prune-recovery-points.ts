@@ -6,7 +6,7 @@
 import { classifyFailure } from '../domain/failure-classification.js';
 import type { Plan, PlansConfig, ResourceType } from '../domain/plan-schema.js';
 import { formatSlot, TAG } from '../domain/recovery-point-tags.js';
-import { groupRecoveryPoints, type StoredRecoveryPoint, type StoredSnapshot } from '../domain/recovery-points.js';
+import { groupRecoveryPoints, isDlmSnapshot, type StoredRecoveryPoint, type StoredSnapshot } from '../domain/recovery-points.js';
 import {
   planRetentionForMany,
   type DeleteReason,
@@ -34,7 +34,7 @@ export interface SourceInventory {
 
 export type DeleteResult = { status: 'deleted' } | { status: 'already-gone' } | { status: 'in-use'; reason: string };
 
-/** Deletes one snapshot; refuses (throws) one whose stored tags do not carry our ownership tag. */
+/** Deletes one snapshot; refuses (throws) one whose stored tags do not carry our ownership tag, or that DLM made. */
 export interface SnapshotDeleter {
   delete(snapshot: StoredSnapshot, stack: string): Promise<DeleteResult>;
 }
@@ -173,6 +173,14 @@ function deletionTargets(point: StoredRecoveryPoint, reason: PrunePointReport['r
   return { snapshots: failed, attemptsOnly: true };
 }
 
+/**
+ * A point with a snapshot still in flight is planned as pending (kept whole): deleting its settled snapshots
+ * would leave the pending one to complete alone, as a "completed" point of the resource that it is not.
+ */
+function unsettledAsPending(point: StoredRecoveryPoint): StoredRecoveryPoint {
+  return point.state !== 'pending' && point.snapshots.some((snapshot) => snapshot.state === 'pending') ? { ...point, state: 'pending' } : point;
+}
+
 interface Deletion {
   point: StoredRecoveryPoint;
   report: PrunePointReport;
@@ -259,10 +267,13 @@ export async function pruneRecoveryPoints(request: PruneRequest, deps: PruneDeps
   const retry = deps.retry ?? TRANSIENT_RETRY_DEFAULTS;
   const snapshots = (await retryTransient(() => deps.catalog.listOurs({ stack: deps.stack }), retry)).filter((snapshot) => snapshot.tags[TAG.stack] === deps.stack);
   const points = groupRecoveryPoints(snapshots).filter((point) => point.region === region);
+  // DLM's policy owns the retention of what it made, whatever engine the plan runs on now: never planned here.
+  const madeByDlm = (point: StoredRecoveryPoint) => point.snapshots.some(isDlmSnapshot);
+  const dlmPointsByPlan = groupBy(points.filter(madeByDlm), (point) => point.planId);
   // A point's time comes from its slot tag (never the service's clock): without a readable one, hands off.
   const readable = (point: StoredRecoveryPoint) => point.tags[TAG.resourceId] !== undefined && !Number.isNaN(Date.parse(point.slot));
-  const recognised = points.filter(readable);
-  const unrecognised = points.filter((point) => !readable(point));
+  const recognised = points.filter((point) => !madeByDlm(point) && readable(point));
+  const unrecognised = points.filter((point) => !madeByDlm(point) && !readable(point));
 
   // Existence is asked once for every resource of the Region, in the primary Region.
   const resourceKeys = new Map(recognised.map((point) => [point.resourceId, { type: point.resourceType, id: point.resourceId }]));
@@ -277,7 +288,8 @@ export async function pruneRecoveryPoints(request: PruneRequest, deps: PruneDeps
       continue;
     }
     if (plan.engine === 'dlm') {
-      plans.push(keepAll(planId, 'dlm-engine', 'dlm-engine', planPoints));
+      plans.push(keepAll(planId, 'dlm-engine', 'dlm-engine', [...planPoints, ...(dlmPointsByPlan.get(planId) ?? [])]));
+      dlmPointsByPlan.delete(planId);
       continue;
     }
     const policy: RetentionPolicy | undefined = role === 'primary' ? plan.retention : plan.copies.find((copy) => copy.region === region)?.retention;
@@ -287,10 +299,10 @@ export async function pruneRecoveryPoints(request: PruneRequest, deps: PruneDeps
     }
 
     const byResource = [...groupBy(planPoints, (point) => point.resourceId).entries()];
-    const facts = byResource.map(([resourceId, resourcePoints]) => {
+    const facts = byResource.map(([resourceId, points]) => {
       const sourceExists = existing.has(resourceId);
-      const failedBecause = latestBackupFailure(resourcePoints, plan, { missedSlots: role === 'primary' && sourceExists, now, graceMs });
-      return { resourceId, resourcePoints, sourceExists, failedBecause };
+      const failedBecause = latestBackupFailure(points, plan, { missedSlots: role === 'primary' && sourceExists, now, graceMs });
+      return { resourceId, resourcePoints: points.map(unsettledAsPending), sourceExists, failedBecause };
     });
     const decisions = planRetentionForMany(
       facts.map(({ resourcePoints, sourceExists, failedBecause }) => ({
@@ -327,6 +339,7 @@ export async function pruneRecoveryPoints(request: PruneRequest, deps: PruneDeps
     });
     plans.push(report);
   }
+  for (const [planId, planPoints] of dlmPointsByPlan) plans.push(keepAll(planId, 'dlm-engine', 'dlm-engine', planPoints));
   if (unrecognised.length) plans.push(keepAll('', 'unrecognised', 'not-a-recovery-point', unrecognised));
 
   const outcomes: SnapshotOutcome[] = [];
@@ -410,10 +423,13 @@ async function deleteOne(
   deps: Pick<PruneDeps, 'stack' | 'deleter' | 'retry'>,
 ): Promise<Pick<SnapshotOutcome, 'status' | 'errorName' | 'reason'>> {
   const tags = snapshot.tags;
+  if (isDlmSnapshot(snapshot)) {
+    return { status: 'failed', errorName: 'DlmSnapshotRefusedError', reason: `refused: snapshot ${snapshot.id} was made by Data Lifecycle Manager, whose policy owns its retention; not deleted` };
+  }
   if (tags[TAG.stack] !== deps.stack || tags[TAG.plan] !== point.planId || tags[TAG.resourceId] !== point.resourceId || tags[TAG.slot] !== point.slot) {
     return { status: 'failed', errorName: 'NotOurSnapshot', reason: `snapshot ${snapshot.id} does not carry this stack's tags for ${point.id}; not deleted` };
   }
-  // An error point may still hold a pending sibling: never cut a snapshot short, retry on a later run.
+  // Points with a pending snapshot are kept whole (unsettledAsPending); never cut a snapshot short regardless.
   if (snapshot.state === 'pending') {
     return { status: 'failed', errorName: 'SnapshotPending', reason: `snapshot ${snapshot.id} is still ${snapshot.status}; not deleted` };
   }

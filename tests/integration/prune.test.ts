@@ -76,8 +76,8 @@ interface Seeded {
   resourceId: string;
   planId: string;
   day: string;
-  /** ours: tagged by this stack; foreign: look-alikes of another stack or without the ownership tag. */
-  owner: 'ours' | 'foreign';
+  /** ours: tagged by this stack; foreign: look-alikes of another stack or without the ownership tag; dlm: ours, made by DLM. */
+  owner: 'ours' | 'foreign' | 'dlm';
 }
 
 let moto: MotoServer;
@@ -162,7 +162,7 @@ async function everything(): Promise<Set<string>> {
 
 /** Whether the hand-worked policies keep a seeded snapshot. */
 function expectedToSurvive(snapshot: Seeded): boolean {
-  if (snapshot.owner === 'foreign') return true;
+  if (snapshot.owner !== 'ours') return true; // foreign, or made by Data Lifecycle Manager: never ours to prune
   if (snapshot.region === DR) return snapshot.planId !== 'gold' || DR_GOLD_KEEPS.has(snapshot.day);
   if (snapshot.planId === 'retired') return true; // orphaned: the plan left the plans file
   if (snapshot.resourceId === estate.volMissed) return true; // its latest slots were missed: nothing of it is deleted
@@ -231,6 +231,10 @@ beforeAll(async () => {
     foreign({ region: DR, stack: OTHER_STACK, planId: 'gold', resourceId: estate.volA, resourceType: 'ebs-volume', from: standInVolume, day });
   }
   await inBatches(tasks);
+  // Data Lifecycle Manager made these for gold before gold moved to engine: lambda (DLM's tags, no slot tag).
+  const dlmTags = { [TAG.stack]: STACK, [TAG.plan]: 'gold', [TAG.resourceId]: estate.app, [TAG.resourceType]: 'ec2-instance', [TAG.engine]: 'dlm', [TAG.dlmRun]: '2026-05-15T02:00:00.000Z' };
+  const dlmMade = await primary.ec2.send(new CreateSnapshotsCommand({ InstanceSpecification: { InstanceId: estate.app }, TagSpecifications: [{ ResourceType: 'snapshot', Tags: toTagList(dlmTags) }] }));
+  for (const snapshot of dlmMade.Snapshots ?? []) seeded.push({ id: snapshot.SnapshotId ?? '', region: PRIMARY, kind: 'ebs', resourceId: estate.app as string, planId: 'gold', day: '2026-05-15', owner: 'dlm' });
   await primary.ec2.send(new DeleteVolumeCommand({ VolumeId: estate.volGone }));
 
   // An AMI registered from one of our expired snapshots (vol A, 15 June) uses it: deleting it must fail InUse.
@@ -347,6 +351,20 @@ describe('prune against moto: six months of daily recovery points in two Regions
 
     expect(await everything()).toEqual(stable);
     expect(summary.regions.flatMap((region) => region.outcomes).map((outcome) => [outcome.snapshotId, outcome.status])).toEqual([[inUseSnapshotId, 'skipped-in-use']]);
+  });
+
+  it('keeps the snapshots Data Lifecycle Manager made for a plan now on engine: lambda, and reports them as such', async () => {
+    const dlmMade = seeded.filter((snapshot) => snapshot.owner === 'dlm');
+
+    const summary = await handler(event({ scheduledTime: '2026-10-31T07:00:00Z', dryRun: true }), lambdaContext('prune'));
+
+    expect(dlmMade).toHaveLength(2);
+    const now = await everything();
+    expect(dlmMade.every((snapshot) => now.has(key(snapshot)))).toBe(true);
+    const report = summary.regions.find((region) => region.region === PRIMARY)?.plans.find((plan) => plan.planId === 'gold' && plan.status === 'dlm-engine');
+    expect(report?.resources.flatMap((resource) => resource.points).map((point) => [point.snapshotIds.sort(), point.action, point.reasons])).toEqual([
+      [dlmMade.map((snapshot) => snapshot.id).sort(), 'keep', ['dlm-engine']],
+    ]);
   });
 
   it('rejects a malformed payload precisely and deletes nothing', async () => {

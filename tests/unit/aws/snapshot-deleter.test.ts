@@ -2,7 +2,7 @@ import { beforeEach, describe, expect, it } from '@jest/globals';
 import { DeleteSnapshotCommand, DescribeInstancesCommand, DescribeVolumesCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { DeleteDBClusterSnapshotCommand, DeleteDBSnapshotCommand, DescribeDBClustersCommand, DescribeDBInstancesCommand, RDSClient } from '@aws-sdk/client-rds';
 import { mockClient } from 'aws-sdk-client-mock';
-import { AwsSnapshotDeleter, NotOurSnapshotError } from '../../../shared/aws/snapshot-deleter.js';
+import { AwsSnapshotDeleter, DlmSnapshotRefusedError, NotOurSnapshotError } from '../../../shared/aws/snapshot-deleter.js';
 import { AwsSourceInventory } from '../../../shared/aws/source-inventory.js';
 import { TAG } from '../../../shared/domain/recovery-point-tags.js';
 import type { StoredSnapshot } from '../../../shared/domain/recovery-points.js';
@@ -50,6 +50,19 @@ describe('AwsSnapshotDeleter', () => {
     await expect(deleter().delete(stored('ebs', 'snap-4', 'prod', 'eu-central-1'), 'prod')).rejects.toThrow('it is in eu-central-1');
 
     expect(ec2Mock.calls()).toHaveLength(0);
+  });
+
+  it('refuses, without any call, a snapshot of ours that Data Lifecycle Manager made, by its policy tag or our engine tag', async () => {
+    ec2Mock.on(DeleteSnapshotCommand).resolves({});
+    rdsMock.on(DeleteDBSnapshotCommand).resolves({});
+    const byPolicy = { ...stored('ebs', 'snap-dlm-1'), tags: { [TAG.stack]: 'prod', 'aws:dlm:lifecycle-policy-id': 'policy-0abc' } };
+    const byEngine = { ...stored('rds-instance', 'bo-dlm-2'), tags: { [TAG.stack]: 'prod', [TAG.engine]: 'dlm' } };
+
+    await expect(deleter().delete(byPolicy, 'prod')).rejects.toThrow(DlmSnapshotRefusedError);
+    await expect(deleter().delete(byEngine, 'prod')).rejects.toThrow('refusing to delete bo-dlm-2: Data Lifecycle Manager made it');
+
+    expect(ec2Mock.calls()).toHaveLength(0);
+    expect(rdsMock.calls()).toHaveLength(0);
   });
 
   it('reports a snapshot an AMI uses as in use, one already gone as already gone, and throws anything else', async () => {

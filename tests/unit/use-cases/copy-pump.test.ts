@@ -95,4 +95,42 @@ describe('pumpCopies', () => {
     expect(backlog.waitingCopies).toEqual([]);
     expect(backend.starts).toHaveLength(1);
   });
+
+  it('in a dry run starts no copy and removes no entry, and reports what it would start', async () => {
+    const backend = new FakeCopyBackend().add(...silverSources(3));
+    const backlog = new FakeBacklog();
+    for (const source of backend.in(PRIMARY)) await backlog.add({ planId: 'silver', region: 'eu-north-1', attempt: 1, source });
+
+    const summary = await pumpCopies({ now: NOW, dryRun: true }, { stack: STACK, plans: copyPlans(), backend, keys: new FakeKeys(), settings, backlog });
+    backlog.reappear();
+
+    expect(summary).toMatchObject({ dryRun: true, started: 0, wouldStart: 2, deferred: 1 });
+    expect(summary.outcomes.filter((outcome) => outcome.status === 'skipped').map((outcome) => 'reason' in outcome && outcome.reason)).toEqual([
+      'dry run: would start a copy',
+      'dry run: would start a copy',
+    ]);
+    expect(backend.starts).toEqual([]);
+    expect(backend.in('eu-north-1')).toEqual([]);
+    expect(backlog.waitingCopies).toHaveLength(3);
+  });
+
+  it('drops, without copying or failing, a waiting copy whose source was deleted meanwhile, with one look-up of the sources per batch', async () => {
+    const [kept, pruned] = silverSources(2) as [StoredSnapshot, StoredSnapshot];
+    const backend = new FakeCopyBackend().add(kept);
+    const backlog = new FakeBacklog();
+    await backlog.add({ planId: 'silver', region: 'eu-north-1', attempt: 1, source: kept });
+    await backlog.add({ planId: 'silver', region: 'eu-north-1', attempt: 1, source: pruned });
+
+    const summary = await pumpCopies({ now: NOW }, { stack: STACK, plans: copyPlans(), backend, keys: new FakeKeys(), settings, backlog });
+    backlog.reappear();
+
+    expect(summary).toMatchObject({ started: 1, dropped: 1, failed: 0 });
+    expect(backend.in('eu-north-1').map((copy) => copy.tags[TAG.sourceSnapshotId])).toEqual([kept.id]);
+    expect(summary.outcomes.find((outcome) => outcome.sourceId === pruned.id)).toMatchObject({
+      status: 'skipped',
+      reason: `source snapshot no longer exists in ${PRIMARY}: nothing to copy`,
+    });
+    expect(backlog.waitingCopies).toEqual([]);
+    expect(backend.lookUps).toEqual([[kept.id, pruned.id]]);
+  });
 });

@@ -399,16 +399,49 @@ describe('pruneRecoveryPoints', () => {
     expect(summary.plans.find((plan) => plan.status === 'unrecognised')?.resources[0]?.points[0]).toMatchObject({ action: 'keep', reasons: ['not-a-recovery-point'] });
   });
 
-  it('cleans up an old error point but never deletes a snapshot of it that is still pending', async () => {
+  it('keeps an old error point whole while one of its snapshots is still pending, and cleans it up once all settled', async () => {
+    // Deleting the settled half would leave the pending snapshot to complete alone as a "completed" point of the instance.
     const broken = point({ resourceId: 'i-1', type: 'ec2-instance', daysAgo: 5, volumes: 2, state: 'error' });
     const stillPending = { ...broken[1]!, state: 'pending' as const, status: 'pending' };
     const account = new FakeAccount([broken[0]!, stillPending, ...daily({ resourceId: 'i-1', type: 'ec2-instance' }, 3)], new Set(['i-1']));
 
+    const whilePending = await run(account);
+    account.stored = account.stored.map((s) => (s.id === stillPending.id ? { ...s, state: 'completed' as const, status: 'completed' } : s));
+    const settled = await run(account);
+
+    expect(whilePending.outcomes.filter((o) => o.pointId === `i-1@${slotDaysAgo(5)}`)).toEqual([]);
+    expect(resourceReport(whilePending, 'gold', 'i-1')?.points.find((p) => p.slot === slotDaysAgo(5))).toMatchObject({ state: 'pending', action: 'keep', reasons: ['pending'] });
+    expect(settled.outcomes.filter((o) => o.pointId === `i-1@${slotDaysAgo(5)}`).map((o) => [o.snapshotId, o.status])).toEqual([
+      [broken[0]?.id, 'deleted'],
+      [stillPending.id, 'deleted'],
+    ]);
+    expect(account.slots('i-1')).toEqual([0, 1, 2].map(slotDaysAgo));
+  });
+
+  it('never plans or deletes snapshots Data Lifecycle Manager made, even after their plan moved to engine: lambda', async () => {
+    // gold ran on DLM until 5 days ago (its instance snapshots carry DLM's tags, no slot tag), then on lambda.
+    const dlmMade = [9, 8, 7, 6, 5].flatMap((daysAgo) =>
+      point({ resourceId: 'i-1', type: 'ec2-instance', daysAgo, volumes: 2 }).map((s) => {
+        const { [TAG.slot]: _slot, ...tags } = s.tags;
+        return { ...s, startTime: new Date(LATEST_SLOT - daysAgo * DAY + 60_000), tags: { ...tags, [TAG.engine]: 'dlm', 'aws:dlm:lifecycle-policy-id': 'policy-0abc' } };
+      }),
+    );
+    const dlmVolume = point({ resourceId: 'vol-d', daysAgo: 20 }).map((s) => ({ ...s, startTime: new Date(LATEST_SLOT - 20 * DAY), tags: { [TAG.stack]: STACK, [TAG.plan]: 'gold', [TAG.engine]: 'dlm' } }));
+    const ours = daily({ resourceId: 'i-1', type: 'ec2-instance' }, 4);
+    const account = new FakeAccount([...dlmMade, ...dlmVolume, ...ours], new Set(['i-1']));
+
     const summary = await run(account);
 
-    expect(account.stored.map((s) => s.id)).toContain(stillPending.id);
-    expect(account.stored.map((s) => s.id)).not.toContain(broken[0]?.id);
-    expect(summary.outcomes.find((o) => o.snapshotId === stillPending.id)).toMatchObject({ status: 'failed', errorName: 'SnapshotPending' });
+    const storedIds = account.stored.map((s) => s.id);
+    expect([...dlmMade, ...dlmVolume].every((s) => storedIds.includes(s.id))).toBe(true);
+    // Our own points are planned among themselves: count 3 keeps the newest 3 of ours.
+    expect(account.slots('i-1').filter((slot) => slot !== undefined)).toEqual([0, 1, 2].map(slotDaysAgo));
+    expect(account.deleteCalls.sort()).toEqual(ours.filter((s) => (s.tags[TAG.slot] ?? '') < slotDaysAgo(2)).map((s) => s.id).sort());
+    expect(summary.counts.failed).toBe(0);
+    const dlmReport = summary.plans.find((plan) => plan.planId === 'gold' && plan.status === 'dlm-engine');
+    expect(dlmReport?.resources.flatMap((r) => r.points).map((p) => [p.action, p.reasons])).toEqual([
+      ...Array.from({ length: 6 }, () => ['keep', ['dlm-engine']]),
+    ]);
   });
 
   it('deletes only the failed attempts of a DR copy whose retry completed, never the good copy', async () => {
