@@ -35,7 +35,22 @@ export interface CopyPumpSummary {
   outcomes: CopyOutcome[];
 }
 
+/** SQS hands out at most 10 messages a call. */
 const RECEIVE = 10;
+/** Entries settled together: one listing of their copies per Region and one look-up of their sources a round. */
+const ROUND = 20;
+
+/** Up to ROUND entries from the backlog, in as few receives as it takes; fewer when it runs dry. */
+async function receiveRound(backlog: CopyBacklogReader): Promise<BacklogEntry[]> {
+  const entries: BacklogEntry[] = [];
+  while (entries.length < ROUND) {
+    const asked = Math.min(RECEIVE, ROUND - entries.length);
+    const batch = await backlog.receive(asked);
+    entries.push(...batch);
+    if (batch.length < asked) break;
+  }
+  return entries;
+}
 
 /** The sources of these entries as their Region holds them now, by Region and id: one batched look-up per source Region. */
 async function rereadSources(backend: CopyBackend, deps: Pick<CopyDeps, 'retry'>, sources: readonly StoredSnapshot[]): Promise<Map<string, StoredSnapshot>> {
@@ -62,7 +77,7 @@ async function rereadSources(backend: CopyBackend, deps: Pick<CopyDeps, 'retry'>
  * The copy pump, run every minute by a schedule: fills the free copy slots of each DR Region from the backlog
  * of copies that found none when their source completed, so slots never wait for the next reconcile. It
  * looks only at what it needs — our copies in flight in the Regions of the entries it received, our copies
- * of those sources, and (one batched look-up per batch) the sources themselves, so a source deleted since it
+ * of those sources, and (one batched look-up a round of up to 20 entries) the sources themselves, so a source deleted since it
  * was queued is dropped, not copied — and stops as soon as a batch starts nothing, leaving the rest for the
  * next minute. A dry run starts nothing and removes no entry; it reports what it would start.
  */
@@ -94,7 +109,7 @@ export async function pumpCopies(
   const seeded = new Map<string, Set<CopyService>>();
 
   while (!remainingTimeMs || remainingTimeMs() > 30_000) {
-    const entries = await backlog.receive(RECEIVE);
+    const entries = await receiveRound(backlog);
     if (!entries.length) break;
     summary.received += entries.length;
     const byRegion = new Map<string, BacklogEntry[]>();
@@ -110,6 +125,16 @@ export async function pumpCopies(
         const all = new Set([...(known ?? []), ...services]);
         run.seedDestination(region, await withRetry(deps, () => (backend.listInFlight as NonNullable<typeof backend.listInFlight>).call(backend, region, deps.stack, all)));
         seeded.set(region, all);
+      }
+      // Every slot these entries need is taken: leave them in the backlog without looking any further.
+      const destination = await run.destination(region);
+      if ([...services].every((service) => destination.freeSlots(service) === 0)) {
+        for (const entry of regionEntries) {
+          const { source, planId } = entry.copy;
+          const reason = destination.noRoom(copyServiceOf(source.kind)) ?? 'no free copy slot';
+          run.record({ planId, sourceId: source.id, kind: source.kind, region, status: 'deferred', reason });
+        }
+        continue;
       }
       const existing = await withRetry(deps, () =>
         (backend.listCopiesOf as NonNullable<typeof backend.listCopiesOf>).call(backend, region, deps.stack, regionEntries.map((entry) => entry.copy.source)),
@@ -133,7 +158,7 @@ export async function pumpCopies(
         toCopy.push({ entry, plan, rule });
       }
     }
-    // The source may have been pruned since it was queued: read it again, once for the whole batch.
+    // The source may have been pruned since it was queued: read it again, once for the whole round.
     const current = toCopy.length ? await rereadSources(backend, deps, toCopy.map(({ entry }) => entry.copy.source)) : new Map<string, StoredSnapshot>();
     for (const { entry, plan, rule } of toCopy) {
       const { source, attempt } = entry.copy;
@@ -155,7 +180,7 @@ export async function pumpCopies(
       if (outcome.status !== 'deferred') settled.push(entry);
     }
     if (!dryRun) await backlog.remove(settled);
-    // A batch that started nothing found every slot it needs taken: the rest waits for the next run.
+    // A round that started nothing found every slot it needs taken: the rest waits for the next run.
     if (startedNow === 0 && settled.length < entries.length) break;
   }
 

@@ -80,6 +80,25 @@ describe('pumpCopies', () => {
     expect(new Set(copied).size).toBe(copied.length);
   });
 
+  it('leaves waiting copies in the backlog without looking them up when every slot they need is taken', async () => {
+    const backend = new FakeCopyBackend().add(...silverSources(4));
+    const backlog = new FakeBacklog();
+    const deps = { stack: STACK, plans: copyPlans(), backend, keys: new FakeKeys(), settings };
+    // 2 copies take both slots (still pending), 2 wait.
+    for (const source of backend.in(PRIMARY)) {
+      await copyCompletedSnapshots({ completions: [{ eventId: source.id, region: PRIMARY, time: NOW, completed: [{ kind: 'ebs', id: source.id }], ignored: [] }], now: NOW }, { ...deps, backlog });
+    }
+    const lookUpsBefore = backend.lookUps.length;
+
+    const summary = await pumpCopies({ now: NOW }, { ...deps, backlog });
+    backlog.reappear();
+
+    expect(summary).toMatchObject({ received: 2, started: 0, deferred: 2, dropped: 0 });
+    expect(backlog.waitingCopies).toHaveLength(2);
+    expect(backend.in('eu-north-1')).toHaveLength(2);
+    expect(backend.lookUps.length).toBe(lookUpsBefore);
+  });
+
   it('settles without copying a source already copied, and a copy whose plan no longer copies there', async () => {
     const [copied, orphan] = silverSources(2) as [StoredSnapshot, StoredSnapshot];
     const backend = new FakeCopyBackend().add(copied, orphan);
