@@ -43,7 +43,8 @@ export interface SnapshotDeleter {
 // Report
 
 /** Keep reasons of the planner, plus why a whole plan's points were left alone. */
-export type PruneKeepReason = KeepReason | 'orphaned-plan' | 'no-rule-for-region' | 'dlm-engine' | 'not-a-recovery-point';
+/** `copy-pending`: a primary point whose copy to a DR Region is still running keeps its source until the copy is done. */
+export type PruneKeepReason = KeepReason | 'orphaned-plan' | 'no-rule-for-region' | 'dlm-engine' | 'not-a-recovery-point' | 'copy-pending';
 
 export type SnapshotOutcomeStatus = 'deleted' | 'already-gone' | 'skipped-in-use' | 'failed' | 'would-delete';
 
@@ -124,6 +125,8 @@ export interface PruneRegionSummary {
   continuation: boolean;
   stoppedBecause?: 'budget' | 'time';
   remaining: { points: number; snapshots: number };
+  /** DR Region: the source snapshots (in the primary Region) of our copies here that are still pending. */
+  pendingCopySources: string[];
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -137,6 +140,11 @@ export interface PruneRequest {
   dryRun?: boolean;
   /** Most snapshot deletions this run may make in this Region. */
   budget: number;
+  /**
+   * Primary Region: source snapshots whose copy to a DR Region is still pending. Their points are kept
+   * (`copy-pending`): a copy must not lose its source half-way, which would leave the DR Region nothing.
+   */
+  pendingCopySources?: ReadonlySet<string>;
 }
 
 export interface PruneDeps {
@@ -322,7 +330,9 @@ export async function pruneRecoveryPoints(request: PruneRequest, deps: PruneDeps
     facts.forEach(({ resourceId, resourcePoints, sourceExists, failedBecause }, index) => {
       const resourceDecisions = decisions[index] ?? [];
       const reports = resourcePoints.map((point, pointIndex) => {
-        const decision = resourceDecisions[pointIndex];
+        const planned = resourceDecisions[pointIndex];
+        const copyPending = role === 'primary' && planned?.action === 'delete' && point.snapshots.some((snapshot) => request.pendingCopySources?.has(snapshot.id));
+        const decision = copyPending ? { action: 'keep' as const, reasons: ['copy-pending' as const] } : planned;
         // The planner answers for every point; a missing answer keeps the point.
         const pointReportValue = pointReport(point, decision ?? { action: 'keep', reasons: ['not-a-recovery-point'] });
         if (decision?.action === 'delete') deletions.push({ point, report: pointReportValue });
@@ -413,6 +423,10 @@ export async function pruneRecoveryPoints(request: PruneRequest, deps: PruneDeps
       points: notStarted.length,
       snapshots: notStarted.reduce((sum, deletion) => sum + deletionTargets(deletion.point, deletion.report.reasons[0] ?? 'expired').snapshots.length, 0),
     },
+    pendingCopySources:
+      role === 'dr'
+        ? [...new Set(snapshots.filter((snapshot) => snapshot.region === region && snapshot.state === 'pending').flatMap((snapshot) => snapshot.tags[TAG.sourceSnapshotId] ?? []))]
+        : [],
   };
 }
 
@@ -468,14 +482,20 @@ export async function pruneEveryRegion(
 ): Promise<PruneRunSummary> {
   const regions: PruneRegionSummary[] = [];
   const failedRegions: PruneRunSummary['failedRegions'] = [];
-  for (const region of request.regions) {
+  // DR Regions first: the primary then keeps every source whose copy they still show pending.
+  const order = [...request.regions].sort((a, b) => Number(a === request.config.primaryRegion) - Number(b === request.config.primaryRegion));
+  const pendingCopySources = new Set<string>();
+  for (const region of order) {
     try {
-      regions.push(await pruneRecoveryPoints({ ...request, region }, depsFor(region)));
+      const summary = await pruneRecoveryPoints({ ...request, region, pendingCopySources }, depsFor(region));
+      for (const source of summary.pendingCopySources) pendingCopySources.add(source);
+      regions.push(summary);
     } catch (error) {
       const failure = classifyFailure(error);
       failedRegions.push({ region, errorName: failure.name, reason: failure.message });
     }
   }
+  regions.sort((a, b) => request.regions.indexOf(a.region) - request.regions.indexOf(b.region));
   return {
     now: request.now.toISOString(),
     dryRun: Boolean(request.dryRun),

@@ -475,4 +475,24 @@ describe('pruneEveryRegion', () => {
     expect(summary.failedRegions).toEqual([{ region: 'eu-north-1', errorName: 'RequestExpired', reason: 'Request has expired' }]);
     expect(summary).toMatchObject({ pointsPruned: 7 + 5, failures: 1, continuation: false });
   });
+
+  it('keeps a primary point whose copy to the DR Region is still running, and prunes it once the copy is done', async () => {
+    // gold keeps 3 points in the primary: the one of 5 days ago is due, but its copy is still being made.
+    const primary = new FakeAccount(daily({ resourceId: 'vol-a' }, 5), new Set(['vol-a']));
+    const dueSource = primary.stored.find((snapshot) => snapshot.tags[TAG.slot] === slotDaysAgo(5)) as StoredSnapshot;
+    const copyOf = (source: StoredSnapshot, state: PointState) =>
+      point({ resourceId: 'vol-a', region: DR, daysAgo: 5, state, tags: { [TAG.sourceSnapshotId]: source.id, [TAG.sourceRegion]: PRIMARY } });
+    const dr = new FakeAccount(copyOf(dueSource, 'pending'), new Set(['vol-a']));
+    const prune = () => pruneEveryRegion({ config, regions: [PRIMARY, DR], now: NOW, budget: 100 }, (region) => (region === PRIMARY ? primary.deps() : dr.deps()));
+
+    const whileCopying = await prune();
+    const kept = resourceReport(whileCopying.regions[0] as PruneRegionSummary, 'gold', 'vol-a')?.points.find((entry) => entry.slot === slotDaysAgo(5));
+    dr.stored = dr.stored.map((copy) => ({ ...copy, state: 'completed', status: 'completed' }));
+    await prune();
+
+    expect(whileCopying.regions.map((region) => region.region)).toEqual([PRIMARY, DR]);
+    expect(kept).toMatchObject({ action: 'keep', reasons: ['copy-pending'] });
+    // The older points (no copy) went at once; the 5-day-old one only once its copy completed.
+    expect(primary.slots('vol-a')).toEqual([0, 1, 2].map(slotDaysAgo));
+  });
 });
