@@ -485,6 +485,13 @@ export async function pruneEveryRegion(
   // DR Regions first: the primary then keeps every source whose copy they still show pending.
   const order = [...request.regions].sort((a, b) => Number(a === request.config.primaryRegion) - Number(b === request.config.primaryRegion));
   const pendingCopySources = new Set<string>();
+  if (request.regions.includes(request.config.primaryRegion)) {
+    // A DR Region not pruned this run is still looked at (a dry run that deletes nothing) for its pending copies.
+    for (const region of pruneRegionsOf(request.config).filter((candidate) => !request.regions.includes(candidate))) {
+      const looked = await pruneRecoveryPoints({ ...request, region, dryRun: true, budget: 0 }, depsFor(region)).catch(() => undefined);
+      for (const source of looked?.pendingCopySources ?? []) pendingCopySources.add(source);
+    }
+  }
   for (const region of order) {
     try {
       const summary = await pruneRecoveryPoints({ ...request, region, pendingCopySources }, depsFor(region));

@@ -495,4 +495,22 @@ describe('pruneEveryRegion', () => {
     // The older points (no copy) went at once; the 5-day-old one only once its copy completed.
     expect(primary.slots('vol-a')).toEqual([0, 1, 2].map(slotDaysAgo));
   });
+
+  it('looks at the DR Regions for pending copies, deleting nothing there, when only the primary Region is pruned', async () => {
+    const primary = new FakeAccount(daily({ resourceId: 'vol-a' }, 5), new Set(['vol-a']));
+    const dueSource = primary.stored.find((snapshot) => snapshot.tags[TAG.slot] === slotDaysAgo(5)) as StoredSnapshot;
+    // Nine old copies the DR rule (count 5) would prune, and the pending copy of the due source.
+    const dr = new FakeAccount(
+      [...daily({ resourceId: 'vol-a', region: DR }, 14, 6), ...point({ resourceId: 'vol-a', region: DR, daysAgo: 5, state: 'pending', tags: { [TAG.sourceSnapshotId]: dueSource.id } })],
+      new Set(['vol-a']),
+    );
+    const drBefore = dr.stored.length;
+
+    const summary = await pruneEveryRegion({ config, regions: [PRIMARY], now: NOW, budget: 100 }, (region) => (region === PRIMARY ? primary.deps() : dr.deps()));
+
+    expect(summary.regions.map((region) => region.region)).toEqual([PRIMARY]);
+    expect(primary.slots('vol-a')).toEqual([0, 1, 2, 5].map(slotDaysAgo));
+    expect(dr.stored).toHaveLength(drBefore);
+    expect(dr.deleteCalls).toEqual([]);
+  });
 });
