@@ -22,7 +22,7 @@ import {
 import { CleanupPendingError } from '../domain/drill-errors.js';
 import type { RestoredResource } from '../domain/drill-state.js';
 import { fromTagList, TAG, toTagList, type Tags } from '../domain/recovery-point-tags.js';
-import type { DrillBackend, DrillResource, ObservedResource } from '../use-cases/restore-drill.js';
+import type { DrillBackend, DrillResource, ObservedResource, RestoreAuroraClusterRequest, RestoreDbInstanceRequest } from '../use-cases/restore-drill.js';
 
 /** True when an SDK error has one of these names (SDK v3 exception name, or the raw service code). */
 function isError(error: unknown, ...names: string[]): boolean {
@@ -79,15 +79,7 @@ export class AwsDrillBackend implements DrillBackend {
     }
   }
 
-  async restoreDbInstance(request: {
-    identifier: string;
-    snapshotId: string;
-    instanceClass: string;
-    subnetGroup: string | null;
-    securityGroupIds: string[];
-    availabilityZone: string | null;
-    tags: Tags;
-  }): Promise<void> {
+  async restoreDbInstance(request: RestoreDbInstanceRequest): Promise<void> {
     try {
       await this.rds.send(
         new RestoreDBInstanceFromDBSnapshotCommand({
@@ -113,15 +105,7 @@ export class AwsDrillBackend implements DrillBackend {
     }
   }
 
-  async restoreAuroraCluster(request: {
-    clusterIdentifier: string;
-    instanceIdentifier: string;
-    snapshotId: string;
-    instanceClass: string;
-    subnetGroup: string | null;
-    securityGroupIds: string[];
-    tags: Tags;
-  }): Promise<void> {
+  async restoreAuroraCluster(request: RestoreAuroraClusterRequest): Promise<void> {
     const snapshot = (await this.rds.send(new DescribeDBClusterSnapshotsCommand({ DBClusterSnapshotIdentifier: request.snapshotId }))).DBClusterSnapshots?.[0];
     if (!snapshot?.Engine) throw new Error(`cluster snapshot ${request.snapshotId} has no engine`);
     try {

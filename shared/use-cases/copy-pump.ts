@@ -59,15 +59,7 @@ async function rereadSources(backend: CopyBackend, deps: Pick<CopyDeps, 'retry'>
   for (const source of sources) byRegion.set(source.region, [...(byRegion.get(source.region) ?? []), source]);
   for (const [region, regionSources] of byRegion) {
     const refs = [...new Map(regionSources.map((source) => [`${source.kind}|${source.id}`, { kind: source.kind, id: source.id }])).values()];
-    const snapshots = await withRetry(deps, async () => {
-      if (backend.describeMany) return backend.describeMany(region, refs);
-      const described: StoredSnapshot[] = [];
-      for (const ref of refs) {
-        const snapshot = await backend.describe(region, ref);
-        if (snapshot) described.push(snapshot);
-      }
-      return described;
-    });
+    const snapshots = await withRetry(deps, () => backend.describeMany(region, refs));
     for (const snapshot of snapshots) found.set(`${region}|${snapshot.kind}|${snapshot.id}`, snapshot);
   }
   return found;
@@ -103,7 +95,6 @@ export async function pumpCopies(
   summary.waiting = await backlog.waiting();
   if (!summary.waiting) return summary;
   const { backend } = deps;
-  if (!backend.listInFlight || !backend.listCopiesOf) throw new Error('the copy pump needs a backend that lists copies in flight');
   // Without a backlog writer: a copy that still finds no slot stays where it is, in the backlog.
   const run = new CopyRun(copyDeps, request.now, dryRun);
   const seeded = new Map<string, Set<CopyService>>();
@@ -123,7 +114,7 @@ export async function pumpCopies(
       const known = seeded.get(region);
       if (!known || [...services].some((service) => !known.has(service))) {
         const all = new Set([...(known ?? []), ...services]);
-        run.seedDestination(region, await withRetry(deps, () => (backend.listInFlight as NonNullable<typeof backend.listInFlight>).call(backend, region, deps.stack, all)));
+        run.seedDestination(region, await withRetry(deps, () => backend.listInFlight(region, deps.stack, all)));
         seeded.set(region, all);
       }
       // Every slot these entries need is taken: leave them in the backlog without looking any further.
@@ -137,7 +128,7 @@ export async function pumpCopies(
         continue;
       }
       const existing = await withRetry(deps, () =>
-        (backend.listCopiesOf as NonNullable<typeof backend.listCopiesOf>).call(backend, region, deps.stack, regionEntries.map((entry) => entry.copy.source)),
+        backend.listCopiesOf(region, deps.stack, regionEntries.map((entry) => entry.copy.source)),
       );
       for (const entry of regionEntries) {
         const { source, planId } = entry.copy;

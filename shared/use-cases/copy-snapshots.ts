@@ -51,13 +51,13 @@ export interface CopyBackend {
    * Those of `refs` that exist, with their tags, in as few calls as the service allows (EBS: one filtered
    * DescribeSnapshots for up to DESCRIBE_BATCH snapshots); snapshots that do not exist are left out.
    */
-  describeMany?(region: string, refs: readonly CompletedSnapshotRef[]): Promise<StoredSnapshot[]>;
+  describeMany(region: string, refs: readonly CompletedSnapshotRef[]): Promise<StoredSnapshot[]>;
   startCopy(request: StartCopyRequest): Promise<StartedCopy>;
   deleteCopy(copy: StoredSnapshot): Promise<void>;
   tagCopy(copy: StoredSnapshot, tags: Tags): Promise<void>;
   /** The copy pump's cheap look-ups: only our pending copies in a Region, and our copies of some sources. */
-  listInFlight?(region: string, stack: string, services: ReadonlySet<CopyService>): Promise<StoredSnapshot[]>;
-  listCopiesOf?(region: string, stack: string, sources: readonly StoredSnapshot[]): Promise<StoredSnapshot[]>;
+  listInFlight(region: string, stack: string, services: ReadonlySet<CopyService>): Promise<StoredSnapshot[]>;
+  listCopiesOf(region: string, stack: string, sources: readonly StoredSnapshot[]): Promise<StoredSnapshot[]>;
 }
 
 /** A copy that found no free slot, waiting for the copy pump (an SQS queue in the stack). */
@@ -374,16 +374,6 @@ function describeGroups(refs: readonly CompletedSnapshotRef[]): CompletedSnapsho
   return groups;
 }
 
-async function describeAll(backend: CopyBackend, region: string, refs: readonly CompletedSnapshotRef[]): Promise<StoredSnapshot[]> {
-  if (backend.describeMany) return backend.describeMany(region, refs);
-  const found: StoredSnapshot[] = [];
-  for (const ref of refs) {
-    const snapshot = await backend.describe(region, ref);
-    if (snapshot) found.push(snapshot);
-  }
-  return found;
-}
-
 const refKey = (ref: Pick<CompletedSnapshotRef, 'kind' | 'id'>) => `${ref.kind}|${ref.id}`;
 const why = (error: unknown) => `${(error as Error)?.name ?? 'Error'}: ${(error as Error)?.message ?? String(error)}`;
 
@@ -427,7 +417,7 @@ export async function copyCompletedSnapshots(
   const unknown = new Set<string>();
   for (const group of describeGroups([...named.values()].map((entry) => entry.ref))) {
     try {
-      for (const snapshot of await withRetry(deps, () => describeAll(deps.backend, primary, group))) described.set(refKey(snapshot), snapshot);
+      for (const snapshot of await withRetry(deps, () => deps.backend.describeMany(primary, group))) described.set(refKey(snapshot), snapshot);
     } catch (error) {
       for (const ref of group) {
         unknown.add(refKey(ref));
@@ -454,21 +444,18 @@ export async function copyCompletedSnapshots(
 
   // At scale a Region holds thousands of our snapshots: look only at the copies in flight and those of these sources.
   const unlisted = new Map<string, string>();
-  const { listInFlight, listCopiesOf } = deps.backend;
-  if (listInFlight && listCopiesOf) {
-    for (const region of new Set(sources.flatMap(({ plan }) => plan.copies.map((rule) => rule.region)))) {
-      const bound = sources.filter(({ plan }) => plan.copies.some((rule) => rule.region === region)).map(({ source }) => source);
-      const services = new Set(bound.map((source) => copyServiceOf(source.kind)));
-      try {
-        const [inFlight, copies] = await Promise.all([
-          withRetry(deps, () => listInFlight.call(deps.backend, region, deps.stack, services)),
-          withRetry(deps, () => listCopiesOf.call(deps.backend, region, deps.stack, bound)),
-        ]);
-        const byId = new Map([...inFlight, ...copies].map((copy) => [copy.id, copy]));
-        run.seedDestination(region, [...byId.values()]);
-      } catch (error) {
-        unlisted.set(region, `cannot list our copies in ${region}: ${why(error)}`);
-      }
+  for (const region of new Set(sources.flatMap(({ plan }) => plan.copies.map((rule) => rule.region)))) {
+    const bound = sources.filter(({ plan }) => plan.copies.some((rule) => rule.region === region)).map(({ source }) => source);
+    const services = new Set(bound.map((source) => copyServiceOf(source.kind)));
+    try {
+      const [inFlight, copies] = await Promise.all([
+        withRetry(deps, () => deps.backend.listInFlight(region, deps.stack, services)),
+        withRetry(deps, () => deps.backend.listCopiesOf(region, deps.stack, bound)),
+      ]);
+      const byId = new Map([...inFlight, ...copies].map((copy) => [copy.id, copy]));
+      run.seedDestination(region, [...byId.values()]);
+    } catch (error) {
+      unlisted.set(region, `cannot list our copies in ${region}: ${why(error)}`);
     }
   }
 

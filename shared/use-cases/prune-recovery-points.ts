@@ -256,6 +256,11 @@ function latestBackupFailure(
 }
 
 /** The Regions prune visits for these plans: the primary Region, then every DR Region, each once. */
+/** The source snapshots (in the primary Region) of the copies in `region` that are still pending. */
+function pendingCopySourcesIn(snapshots: readonly StoredSnapshot[], region: string): string[] {
+  return [...new Set(snapshots.filter((snapshot) => snapshot.region === region && snapshot.state === 'pending').flatMap((snapshot) => snapshot.tags[TAG.sourceSnapshotId] ?? []))];
+}
+
 export function pruneRegionsOf(config: PlansConfig): string[] {
   return [...new Set([config.primaryRegion, ...config.plans.flatMap((plan) => plan.copies.map((copy) => copy.region))])];
 }
@@ -423,10 +428,7 @@ export async function pruneRecoveryPoints(request: PruneRequest, deps: PruneDeps
       points: notStarted.length,
       snapshots: notStarted.reduce((sum, deletion) => sum + deletionTargets(deletion.point, deletion.report.reasons[0] ?? 'expired').snapshots.length, 0),
     },
-    pendingCopySources:
-      role === 'dr'
-        ? [...new Set(snapshots.filter((snapshot) => snapshot.region === region && snapshot.state === 'pending').flatMap((snapshot) => snapshot.tags[TAG.sourceSnapshotId] ?? []))]
-        : [],
+    pendingCopySources: role === 'dr' ? pendingCopySourcesIn(snapshots, region) : [],
   };
 }
 
@@ -486,10 +488,11 @@ export async function pruneEveryRegion(
   const order = [...request.regions].sort((a, b) => Number(a === request.config.primaryRegion) - Number(b === request.config.primaryRegion));
   const pendingCopySources = new Set<string>();
   if (request.regions.includes(request.config.primaryRegion)) {
-    // A DR Region not pruned this run is still looked at (a dry run that deletes nothing) for its pending copies.
+    // A DR Region not pruned this run is still listed (nothing more) for its pending copies.
     for (const region of pruneRegionsOf(request.config).filter((candidate) => !request.regions.includes(candidate))) {
-      const looked = await pruneRecoveryPoints({ ...request, region, dryRun: true, budget: 0 }, depsFor(region)).catch(() => undefined);
-      for (const source of looked?.pendingCopySources ?? []) pendingCopySources.add(source);
+      const deps = depsFor(region);
+      const snapshots = await retryTransient(() => deps.catalog.listOurs({ stack: deps.stack }), deps.retry ?? TRANSIENT_RETRY_DEFAULTS).catch(() => []);
+      for (const source of pendingCopySourcesIn(snapshots.filter((snapshot) => snapshot.tags[TAG.stack] === deps.stack), region)) pendingCopySources.add(source);
     }
   }
   for (const region of order) {

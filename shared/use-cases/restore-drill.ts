@@ -64,28 +64,32 @@ export interface DrillResource {
   clusterId: string | null;
 }
 
+export interface RestoreDbInstanceRequest {
+  identifier: string;
+  snapshotId: string;
+  instanceClass: string;
+  subnetGroup: string | null;
+  securityGroupIds: string[];
+  availabilityZone: string | null;
+  tags: Tags;
+}
+
+export interface RestoreAuroraClusterRequest {
+  clusterIdentifier: string;
+  instanceIdentifier: string;
+  snapshotId: string;
+  instanceClass: string;
+  subnetGroup: string | null;
+  securityGroupIds: string[];
+  tags: Tags;
+}
+
 /** Restores, observes and deletes drill resources in one Region (EC2 and RDS there). */
 export interface DrillBackend {
   readonly region: string;
   restoreVolume(request: { snapshotId: string; availabilityZone: string | null; clientToken: string; tags: Tags }): Promise<{ volumeId: string }>;
-  restoreDbInstance(request: {
-    identifier: string;
-    snapshotId: string;
-    instanceClass: string;
-    subnetGroup: string | null;
-    securityGroupIds: string[];
-    availabilityZone: string | null;
-    tags: Tags;
-  }): Promise<void>;
-  restoreAuroraCluster(request: {
-    clusterIdentifier: string;
-    instanceIdentifier: string;
-    snapshotId: string;
-    instanceClass: string;
-    subnetGroup: string | null;
-    securityGroupIds: string[];
-    tags: Tags;
-  }): Promise<void>;
+  restoreDbInstance(request: RestoreDbInstanceRequest): Promise<void>;
+  restoreAuroraCluster(request: RestoreAuroraClusterRequest): Promise<void>;
   observe(resource: RestoredResource): Promise<ObservedResource>;
   findDrillResources(query: { stack: string; drillId?: string }): Promise<DrillResource[]>;
   /** Deletes without a final snapshot or retained backups; throws CleanupPendingError when it cannot be deleted yet. */

@@ -1,5 +1,4 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { CreateTableCommand } from '@aws-sdk/client-dynamodb';
 import { CreateTopicCommand, SubscribeCommand } from '@aws-sdk/client-sns';
 import { CreateQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
@@ -10,6 +9,7 @@ import { ActivityLog } from '../../shared/aws/activity-log.js';
 import { clientConfig, dynamodb, ec2, sns } from '../../sandbox/aws-clients.js';
 import { createVolume } from '../../sandbox/estate.js';
 import { startMotoServer, type MotoServer } from '../../sandbox/moto-server.js';
+import { createStackTables } from '../../sandbox/stack-tables.js';
 import { runCli } from '../support/cli.js';
 
 const REGION = 'eu-west-1';
@@ -40,20 +40,7 @@ beforeAll(async () => {
   );
   await createVolume(ec2(moto.endpoint, REGION), { az: `${REGION}a`, sizeGiB: 8, tags: { 'backup:plan': 'gold', Name: 'orders' } });
   await createVolume(ec2(moto.endpoint, REGION), { az: `${REGION}a`, sizeGiB: 8, tags: { Name: 'scratch' } });
-  await dynamodb(moto.endpoint, REGION).send(
-    new CreateTableCommand({
-      TableName: ACTIVITY_TABLE,
-      AttributeDefinitions: [
-        { AttributeName: 'pk', AttributeType: 'S' },
-        { AttributeName: 'sk', AttributeType: 'S' },
-      ],
-      KeySchema: [
-        { AttributeName: 'pk', KeyType: 'HASH' },
-        { AttributeName: 'sk', KeyType: 'RANGE' },
-      ],
-      BillingMode: 'PAY_PER_REQUEST',
-    }),
-  );
+  await createStackTables(dynamodb(moto.endpoint, REGION), STACK, { activityTable: ACTIVITY_TABLE });
   ({ TopicArn: topicArn = '' } = await sns(moto.endpoint, REGION).send(new CreateTopicCommand({ Name: `${STACK}-notifications` })));
   sqs = new SQSClient(clientConfig(moto.endpoint, REGION));
   ({ QueueUrl: queueUrl = '' } = await sqs.send(new CreateQueueCommand({ QueueName: 'inbox' })));
