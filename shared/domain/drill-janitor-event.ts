@@ -1,8 +1,8 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { dryRunField, parseEntryPayload, scheduledTimeField, schedulerContextFields } from './entry-payload.js';
 
 /** What the drill janitor's fixed schedule sends; `scheduledTime` is the janitor's "now" (injected, testable). */
-const janitorRunSchema = z.strictObject({ scheduledTime: scheduledTimeField, dryRun: dryRunField.optional(), ...schedulerContextFields });
+const janitorRunSchema = z.strictObject({ scheduledTime: scheduledTimeField, dryRun: z.optional(dryRunField), ...schedulerContextFields });
 
 export interface JanitorRun {
   now: Date;

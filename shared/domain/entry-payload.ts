@@ -1,5 +1,12 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { BadInputError } from './errors.js';
+
+/**
+ * zod/mini everywhere a Lambda bundle parses: the same engine as classic zod, a quarter of its bundle and of its
+ * construction time at cold start. jitless: a schema that parses once or a few times per container costs less
+ * checked directly than compiled to a function first.
+ */
+z.config({ jitless: true });
 
 /** The scheduled time EventBridge Scheduler fills in at delivery: every scheduled run's clock. */
 export const scheduledTimeField = z.iso.datetime({ offset: true, error: 'scheduledTime must be an ISO-8601 timestamp such as 2026-11-26T15:00:00Z' });
@@ -8,16 +15,16 @@ export const dryRunField = z.boolean({ error: 'dryRun must be true or false' });
 
 /** The scheduler's own context fields a schedule's Input may carry besides the run's own. */
 export const schedulerContextFields = {
-  scheduleArn: z.string({ error: 'scheduleArn must be text' }).optional(),
-  executionId: z.string({ error: 'executionId must be text' }).optional(),
-  attempt: z.union([z.string(), z.number()], { error: 'attempt must be a number' }).optional(),
+  scheduleArn: z.optional(z.string({ error: 'scheduleArn must be text' })),
+  executionId: z.optional(z.string({ error: 'executionId must be text' })),
+  attempt: z.optional(z.union([z.string(), z.number()], { error: 'attempt must be a number' })),
 };
 
 /**
  * Parses an entry point's payload with a strict zod schema; anything else is a BadInputError that says
  * which entry point refused it and every wrong field, so nothing runs on a malformed event.
  */
-export function parseEntryPayload<Schema extends z.ZodType>(schema: Schema, event: unknown, refusal: string): z.output<Schema> {
+export function parseEntryPayload<Schema extends z.ZodMiniType>(schema: Schema, event: unknown, refusal: string): z.output<Schema> {
   // reportInput: a value given but wrong is then told apart from a value missing.
   const parsed = schema.safeParse(event, { reportInput: true });
   if (parsed.success) return parsed.data;

@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { dlmPlanIssues } from './dlm-policy.js';
 import { DURATION_FORMAT_HELP, formatDuration, parseDuration } from './durations.js';
 import { isKnownRegion } from './regions.js';
@@ -29,95 +29,104 @@ const KMS_HELP = 'a key id, mrk- id, alias/name or key/alias ARN in that Region'
 
 const text = (what: string) => z.string({ error: `must be ${what}` });
 const positiveInt = (what: string) =>
-  z
-    .number({ error: `must be a whole number (${what})` })
-    .int({ error: `must be a whole number (${what})` })
-    .positive({ error: `must be at least 1 (${what})` });
+  z.int({ error: `must be a whole number (${what})` }).check(z.positive({ error: `must be at least 1 (${what})` }));
 
 const duration = (what: string) =>
-  text(DURATION_FORMAT_HELP).transform((value, ctx) => {
-    const ms = parseDuration(value);
-    if (ms === undefined) {
-      ctx.addIssue({ code: 'custom', message: `"${value}" is not ${DURATION_FORMAT_HELP} (${what})` });
+  z.pipe(
+    text(DURATION_FORMAT_HELP),
+    z.transform((value: string, ctx) => {
+      const ms = parseDuration(value);
+      if (ms === undefined) {
+        ctx.issues.push({ code: 'custom', message: `"${value}" is not ${DURATION_FORMAT_HELP} (${what})`, input: value });
+        return z.NEVER;
+      }
+      return ms;
+    }),
+  );
+
+const region = text('an AWS Region name such as eu-west-1').check(
+  z.refine(isKnownRegion, {
+    error: (issue) => `unknown Region "${String(issue.input)}" (expected an AWS Region name such as eu-west-1)`,
+  }),
+);
+
+const timezone = text('an IANA timezone such as Europe/Paris').check(
+  z.refine(isValidTimezone, {
+    error: (issue) => `unknown timezone "${String(issue.input)}" (expected an IANA name such as UTC or Europe/Paris)`,
+  }),
+);
+
+const tagKey = text('a tag key').check(
+  z.minLength(1, { error: 'must not be empty' }),
+  z.maxLength(128, { error: 'must be at most 128 characters' }),
+  z.refine((key: string) => !key.toLowerCase().startsWith('aws:'), {
+    error: 'tag keys starting with "aws:" are reserved by AWS; use a key of your own such as backup:plan',
+  }),
+);
+
+const scheduleExpression = z.pipe(
+  text('a cron(...) or rate(...) expression'),
+  z.transform((value: string, ctx) => {
+    try {
+      return parseScheduleExpression(value);
+    } catch (error) {
+      if (!(error instanceof ScheduleExpressionError)) throw error;
+      ctx.issues.push({ code: 'custom', message: error.message, input: value });
       return z.NEVER;
     }
-    return ms;
-  });
-
-const region = text('an AWS Region name such as eu-west-1').refine(isKnownRegion, {
-  error: (issue) => `unknown Region "${String(issue.input)}" (expected an AWS Region name such as eu-west-1)`,
-});
-
-const timezone = text('an IANA timezone such as Europe/Paris').refine(isValidTimezone, {
-  error: (issue) => `unknown timezone "${String(issue.input)}" (expected an IANA name such as UTC or Europe/Paris)`,
-});
-
-const tagKey = text('a tag key')
-  .min(1, { error: 'must not be empty' })
-  .max(128, { error: 'must be at most 128 characters' })
-  .refine((key) => !key.toLowerCase().startsWith('aws:'), {
-    error: 'tag keys starting with "aws:" are reserved by AWS; use a key of your own such as backup:plan',
-  });
-
-const scheduleExpression = text('a cron(...) or rate(...) expression').transform((value, ctx) => {
-  try {
-    return parseScheduleExpression(value);
-  } catch (error) {
-    if (!(error instanceof ScheduleExpressionError)) throw error;
-    ctx.addIssue({ code: 'custom', message: error.message });
-    return z.NEVER;
-  }
-});
+  }),
+);
 
 const scheduleSchema = z.strictObject({
   expression: scheduleExpression,
-  timezone: timezone.optional(),
+  timezone: z.optional(timezone),
 });
 
 const tiersSchema = z.strictObject(
   Object.fromEntries(
     TIER_NAMES.map((tier) => [
       tier,
-      z
-        .number({ error: `tier "${tier}" needs a count: how many ${tier} recovery points to keep (a whole number ≥ 1)` })
-        .int({ error: `tier "${tier}" needs a whole number of points` })
-        .positive({ error: `tier "${tier}" must keep at least 1 point` })
-        .optional(),
+      z.optional(
+        z
+          .int({ error: `tier "${tier}" needs a count: how many ${tier} recovery points to keep (a whole number ≥ 1)` })
+          .check(z.positive({ error: `tier "${tier}" must keep at least 1 point` })),
+      ),
     ]),
-  ) as Record<(typeof TIER_NAMES)[number], z.ZodOptional<z.ZodNumber>>,
+  ) as Record<(typeof TIER_NAMES)[number], z.ZodMiniOptional<z.ZodMiniInt>>,
 );
 
 const retentionSchema = z
   .strictObject({
-    count: positiveInt('how many newest points to keep').optional(),
-    maxAge: duration('how old a kept point may be').optional(),
-    tiers: tiersSchema.optional(),
-    minKeep: positiveInt('points kept whatever their age').default(1),
-    keepLastWhenSourceGone: z.boolean({ error: 'must be true or false' }).default(true),
-    errorGrace: duration('how long failed snapshots are kept for investigation').default(DEFAULT_ERROR_GRACE_MS),
+    count: z.optional(positiveInt('how many newest points to keep')),
+    maxAge: z.optional(duration('how old a kept point may be')),
+    tiers: z.optional(tiersSchema),
+    minKeep: z._default(positiveInt('points kept whatever their age'), 1),
+    keepLastWhenSourceGone: z._default(z.boolean({ error: 'must be true or false' }), true),
+    errorGrace: z._default(duration('how long failed snapshots are kept for investigation'), DEFAULT_ERROR_GRACE_MS),
   })
-  .refine(
-    (value) => value.count !== undefined || value.maxAge !== undefined || Object.values(value.tiers ?? {}).some(Boolean),
-    { error: 'must say what to keep: at least one of count, maxAge or tiers' },
+  .check(
+    z.refine((value) => value.count !== undefined || value.maxAge !== undefined || Object.values(value.tiers ?? {}).some(Boolean), {
+      error: 'must say what to keep: at least one of count, maxAge or tiers',
+    }),
   );
 
 const copySchema = z.strictObject({
   region,
-  kmsKeyId: text(KMS_HELP).regex(KMS_KEY_ID, { error: `must be ${KMS_HELP}` }).optional(),
-  encrypted: z.boolean({ error: 'must be true or false' }).default(true),
-  retention: retentionSchema.optional(),
+  kmsKeyId: z.optional(text(KMS_HELP).check(z.regex(KMS_KEY_ID, { error: `must be ${KMS_HELP}` }))),
+  encrypted: z._default(z.boolean({ error: 'must be true or false' }), true),
+  retention: z.optional(retentionSchema),
 });
 
 const drillSchema = z.strictObject({
-  schedule: scheduleSchema.optional(),
-  region: z.string({ error: 'must be "primary", "dr" or one of the plan\'s copy Regions' }).default('primary'),
-  instanceClass: text('an RDS instance class such as db.t3.medium')
-    .regex(/^db\.[a-z0-9]+\.[a-z0-9]+$/, { error: 'must be an RDS instance class such as db.t3.medium' })
-    .optional(),
-  subnetGroup: text('a DB subnet group name').optional(),
-  securityGroupIds: z.array(text('a security group id (sg-…)').regex(/^sg-[0-9a-f]+$/, { error: 'must be a security group id (sg-…)' })).optional(),
-  availabilityZone: text('an Availability Zone such as eu-west-1a').optional(),
-  validationFunction: text('a Lambda function name or ARN').min(1).optional(),
+  schedule: z.optional(scheduleSchema),
+  region: z._default(z.string({ error: 'must be "primary", "dr" or one of the plan\'s copy Regions' }), 'primary'),
+  instanceClass: z.optional(
+    text('an RDS instance class such as db.t3.medium').check(z.regex(/^db\.[a-z0-9]+\.[a-z0-9]+$/, { error: 'must be an RDS instance class such as db.t3.medium' })),
+  ),
+  subnetGroup: z.optional(text('a DB subnet group name')),
+  securityGroupIds: z.optional(z.array(text('a security group id (sg-…)').check(z.regex(/^sg-[0-9a-f]+$/, { error: 'must be a security group id (sg-…)' })))),
+  availabilityZone: z.optional(text('an Availability Zone such as eu-west-1a')),
+  validationFunction: z.optional(text('a Lambda function name or ARN').check(z.minLength(1, { error: 'must not be empty' }))),
 });
 
 const selectionSchema = z.strictObject({
@@ -128,42 +137,38 @@ const selectionSchema = z.strictObject({
       }),
       { error: `must be a list of resource types (${RESOURCE_TYPES.join(', ')})` },
     )
-    .min(1, { error: `must name at least one resource type (${RESOURCE_TYPES.join(', ')})` }),
-  tagKey: tagKey.optional(),
-  tagValues: z.array(text('a tag value').max(256)).min(1, { error: 'must list at least one tag value' }).optional(),
+    .check(z.minLength(1, { error: `must name at least one resource type (${RESOURCE_TYPES.join(', ')})` })),
+  tagKey: z.optional(tagKey),
+  tagValues: z.optional(
+    z.array(text('a tag value').check(z.maxLength(256, { error: 'must be at most 256 characters' }))).check(z.minLength(1, { error: 'must list at least one tag value' })),
+  ),
 });
 
 const planSchema = z.strictObject({
-  id: text('a plan id').regex(PLAN_ID, {
-    error: (issue) =>
-      `"${String(issue.input)}" is not a valid plan id: use lower-case letters, digits and single hyphens, starting with a letter (e.g. gold, prod-db)`,
-  }).max(PLAN_ID_MAX_LENGTH, { error: `must be at most ${PLAN_ID_MAX_LENGTH} characters` }),
-  description: text('text').max(256).optional(),
-  engine: z.enum(ENGINES, { error: (issue) => `unknown engine "${String(issue.input)}" (allowed: lambda, dlm)` }).default('lambda'),
+  id: text('a plan id').check(
+    z.regex(PLAN_ID, {
+      error: (issue) =>
+        `"${String(issue.input)}" is not a valid plan id: use lower-case letters, digits and single hyphens, starting with a letter (e.g. gold, prod-db)`,
+    }),
+    z.maxLength(PLAN_ID_MAX_LENGTH, { error: `must be at most ${PLAN_ID_MAX_LENGTH} characters` }),
+  ),
+  description: z.optional(text('text').check(z.maxLength(256, { error: 'must be at most 256 characters' }))),
+  engine: z._default(z.enum(ENGINES, { error: (issue) => `unknown engine "${String(issue.input)}" (allowed: lambda, dlm)` }), 'lambda'),
   selection: selectionSchema,
   schedule: scheduleSchema,
   rpo: duration('the recovery point objective'),
   rto: duration('the recovery time objective'),
-  snapshot: z
-    .strictObject({
-      copySourceTags: z.array(tagKey).default([]),
-    })
-    .default({ copySourceTags: [] }),
+  snapshot: z._default(z.strictObject({ copySourceTags: z._default(z.array(tagKey), []) }), { copySourceTags: [] }),
   retention: retentionSchema,
-  copies: z.array(copySchema, { error: 'must be a list of copy rules' }).default([]),
-  drill: drillSchema.optional(),
+  copies: z._default(z.array(copySchema, { error: 'must be a list of copy rules' }), []),
+  drill: z.optional(drillSchema),
 });
 
 const plansFileSchema = z.strictObject({
   version: z.literal(1, { error: 'must be 1 (the only plans file version)' }),
   primaryRegion: region,
-  defaults: z
-    .strictObject({
-      tagKey: tagKey.optional(),
-      timezone: timezone.optional(),
-    })
-    .default({}),
-  plans: z.array(planSchema, { error: 'must be a list of plans' }).min(1, { error: 'must declare at least one plan' }),
+  defaults: z._default(z.strictObject({ tagKey: z.optional(tagKey), timezone: z.optional(timezone) }), {}),
+  plans: z.array(planSchema, { error: 'must be a list of plans' }).check(z.minLength(1, { error: 'must declare at least one plan' })),
 });
 
 type RawPlansFile = z.output<typeof plansFileSchema>;
@@ -221,17 +226,19 @@ export function isValidPlanId(id: unknown): id is string {
 }
 
 /** The schema reached by following `path` from `schema`, looking through optional, default and transform wrappers. */
-function schemaAt(schema: z.ZodType, path: readonly PropertyKey[]): z.ZodType | undefined {
-  let current: z.ZodType = schema;
+function schemaAt(schema: z.core.$ZodType, path: readonly PropertyKey[]): z.core.$ZodType | undefined {
+  let current = schema;
   for (const part of [...path, undefined]) {
     for (;;) {
-      if (current instanceof z.ZodOptional || current instanceof z.ZodDefault) current = current.unwrap() as z.ZodType;
-      else if (current instanceof z.ZodPipe) current = current.in as z.ZodType;
+      const def = current._zod.def;
+      if (def.type === 'optional' || def.type === 'default') current = (def as z.core.$ZodOptionalDef).innerType;
+      else if (def.type === 'pipe') current = (def as z.core.$ZodPipeDef).in;
       else break;
     }
     if (part === undefined) return current;
-    if (current instanceof z.ZodArray && typeof part === 'number') current = current.element as z.ZodType;
-    else if (current instanceof z.ZodObject && typeof part === 'string' && Object.hasOwn(current.shape, part)) current = current.shape[part] as z.ZodType;
+    const def = current._zod.def;
+    if (def.type === 'array' && typeof part === 'number') current = (def as z.core.$ZodArrayDef).element;
+    else if (def.type === 'object' && typeof part === 'string' && Object.hasOwn((def as z.core.$ZodObjectDef).shape, part)) current = (def as z.core.$ZodObjectDef).shape[part]!;
     else return undefined;
   }
   return current;
@@ -239,8 +246,8 @@ function schemaAt(schema: z.ZodType, path: readonly PropertyKey[]): z.ZodType | 
 
 /** The field names allowed in the mapping at `path` of the plans file. */
 function allowedFieldsAt(path: readonly PropertyKey[]): string[] {
-  const schema = schemaAt(plansFileSchema, path);
-  return schema instanceof z.ZodObject ? Object.keys(schema.shape) : [];
+  const def = schemaAt(plansFileSchema, path)?._zod.def;
+  return def?.type === 'object' ? Object.keys((def as z.core.$ZodObjectDef).shape) : [];
 }
 
 /** zod's generic messages, rephrased for someone editing YAML. */

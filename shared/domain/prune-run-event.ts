@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { dryRunField, parseEntryPayload, scheduledTimeField, schedulerContextFields } from './entry-payload.js';
 import { isKnownRegion } from './regions.js';
 
@@ -11,18 +11,21 @@ export const MAX_PRUNE_BUDGET = 10_000;
  * sandbox can simulate any moment.
  */
 const pruneRunSchema = z.strictObject({
-  region: z
-    .string({ error: 'region must be an AWS Region name such as eu-west-1' })
-    .refine(isKnownRegion, { error: (issue) => `unknown Region "${String(issue.input)}" (expected an AWS Region name such as eu-west-1)` })
-    .optional(),
+  region: z.optional(
+    z
+      .string({ error: 'region must be an AWS Region name such as eu-west-1' })
+      .check(z.refine(isKnownRegion, { error: (issue) => `unknown Region "${String(issue.input)}" (expected an AWS Region name such as eu-west-1)` })),
+  ),
   scheduledTime: scheduledTimeField,
-  dryRun: dryRunField.optional(),
-  budget: z
-    .number({ error: 'budget must be a whole number of snapshot deletions' })
-    .int({ error: 'budget must be a whole number of snapshot deletions' })
-    .min(1, { error: 'budget must be at least 1 snapshot deletion' })
-    .max(MAX_PRUNE_BUDGET, { error: `budget must be at most ${MAX_PRUNE_BUDGET} snapshot deletions` })
-    .optional(),
+  dryRun: z.optional(dryRunField),
+  budget: z.optional(
+    z
+      .int({ error: 'budget must be a whole number of snapshot deletions' })
+      .check(
+        z.gte(1, { error: 'budget must be at least 1 snapshot deletion' }),
+        z.lte(MAX_PRUNE_BUDGET, { error: `budget must be at most ${MAX_PRUNE_BUDGET} snapshot deletions` }),
+      ),
+  ),
   ...schedulerContextFields,
 });
 

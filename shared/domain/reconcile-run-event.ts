@@ -1,11 +1,11 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { dryRunField, parseEntryPayload, scheduledTimeField, schedulerContextFields } from './entry-payload.js';
 
 /**
  * The payload of the fixed reconcile schedule (infra/resources/reconcile-schedule.yml): the scheduler fills
  * `<aws.scheduler.scheduled-time>` in at delivery, and that time is the run's clock.
  */
-const reconcileRunSchema = z.strictObject({ scheduledTime: scheduledTimeField, dryRun: dryRunField.optional(), ...schedulerContextFields });
+const reconcileRunSchema = z.strictObject({ scheduledTime: scheduledTimeField, dryRun: z.optional(dryRunField), ...schedulerContextFields });
 
 export interface ReconcileRun {
   now: Date;

@@ -1,9 +1,9 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { parseEntryPayload, scheduledTimeField, schedulerContextFields } from './entry-payload.js';
 
 const reportRunSchema = z.strictObject({
   scheduledTime: scheduledTimeField,
-  send: z.boolean({ error: 'send must be true or false' }).optional(),
+  send: z.optional(z.boolean({ error: 'send must be true or false' })),
   ...schedulerContextFields,
 });
 

@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { dryRunField, parseEntryPayload, scheduledTimeField, schedulerContextFields } from './entry-payload.js';
 
 /**
@@ -6,9 +6,9 @@ import { dryRunField, parseEntryPayload, scheduledTimeField, schedulerContextFie
  * the scheduler fills `<aws.scheduler.scheduled-time>` and friends in at delivery time.
  */
 const scheduledRunSchema = z.strictObject({
-  planId: z.string({ error: 'planId must be a plan id string' }).min(1, { error: 'planId must not be empty' }),
+  planId: z.string({ error: 'planId must be a plan id string' }).check(z.minLength(1, { error: 'planId must not be empty' })),
   scheduledTime: scheduledTimeField,
-  dryRun: dryRunField.optional(),
+  dryRun: z.optional(dryRunField),
   ...schedulerContextFields,
 });
 

@@ -1,11 +1,11 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { dryRunField, parseEntryPayload, scheduledTimeField, schedulerContextFields } from './entry-payload.js';
 
 /**
  * What sync-dlm accepts: the daily schedule's payload (infra/resources/sync-dlm-schedule.yml), or `{}` /
  * `{"dryRun": true}` from an operator right after a deploy.
  */
-const syncDlmRunSchema = z.strictObject({ scheduledTime: scheduledTimeField.optional(), dryRun: dryRunField.optional(), ...schedulerContextFields });
+const syncDlmRunSchema = z.strictObject({ scheduledTime: z.optional(scheduledTimeField), dryRun: z.optional(dryRunField), ...schedulerContextFields });
 
 export interface SyncDlmRun {
   dryRun: boolean;
