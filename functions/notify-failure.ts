@@ -1,7 +1,8 @@
 import { DescribeSnapshotsCommand } from '@aws-sdk/client-ec2';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { activityLogOf } from '../shared/aws/activity-log.js';
-import { documentClient, ec2Client, snsClient } from '../shared/aws/clients.js';
+import { ec2Client, snsClient } from '../shared/aws/clients.js';
+import { documentClient } from '../shared/aws/document-client.js';
 import { publishNotification } from '../shared/aws/notifications.js';
 import { claimOnce } from '../shared/aws/once-per-key.js';
 import { fromTagList } from '../shared/domain/recovery-point-tags.js';

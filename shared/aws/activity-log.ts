@@ -1,6 +1,6 @@
 import { QueryCommand, PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { ActivityRecord } from '../domain/activity.js';
-import { documentClient } from './clients.js';
+import { documentClient } from './document-client.js';
 
 const RETENTION_DAYS = 40;
 const DAY_MS = 86_400_000;

@@ -6,7 +6,6 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DLMClient } from '@aws-sdk/client-dlm';
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import { SFNClient } from '@aws-sdk/client-sfn';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import type { MiddlewareStack } from '@smithy/types';
 import { readRateLimitSettings } from '../runtime/rate-limit-settings.js';
@@ -74,6 +73,3 @@ export const lambdaClient = (settings: ClientSettings) => build('lambda', Lambda
 export const sfnClient = (settings: ClientSettings) => build('sfn', SFNClient as ClientClass<SFNClient>, settings);
 export const sqsClient = (settings: ClientSettings) => build('sqs', SQSClient as ClientClass<SQSClient>, settings);
 export const dynamoDbClient = (settings: ClientSettings) => build('dynamodb', DynamoDBClient as ClientClass<DynamoDBClient>, settings);
-/** Document client over the cached DynamoDB client; undefined attributes are dropped, not rejected. */
-export const documentClient = (settings: ClientSettings) =>
-  DynamoDBDocumentClient.from(dynamoDbClient(settings), { marshallOptions: { removeUndefinedValues: true } });
