@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { drillContextSchema, parseStepEvent, restoreResultSchema, type ReadinessResult } from '../shared/domain/drill-state.js';
 import { drillAdapters } from '../shared/runtime/drill-runtime.js';
 import { readEnvironment } from '../shared/runtime/environment.js';

@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import type { SelectedRecoveryPoint } from '../shared/domain/drill.js';
 import { drillContextSchema, parseStepEvent } from '../shared/domain/drill-state.js';
 import { drillAdapters } from '../shared/runtime/drill-runtime.js';

@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import type { DrillContext } from '../shared/domain/drill.js';
 import { parseStepEvent } from '../shared/domain/drill-state.js';
 import { drillAdapters } from '../shared/runtime/drill-runtime.js';
@@ -17,7 +17,7 @@ const { points } = drillAdapters(env);
 
 const eventSchema = z.object({
   input: z.unknown(),
-  execution: z.object({ id: z.string().min(1), name: z.string().min(1), startTime: z.string().min(1) }),
+  execution: z.object({ id: z.string().check(z.minLength(1)), name: z.string().check(z.minLength(1)), startTime: z.string().check(z.minLength(1)) }),
 });
 
 export const handler = lambdaStack(observability, async (event: unknown): Promise<DrillContext> => {

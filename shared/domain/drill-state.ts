@@ -2,7 +2,7 @@
  * The data a restore drill carries from state to state (statemachines/restore-drill.asl.json), with the zod
  * schemas each step parses its part with: a drift between the ASL and the handlers fails loudly and precisely.
  */
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { DRILL_TRIGGERS, type DrillContext, type RestoreKind, type SelectedRecoveryPoint } from './drill.js';
 import { BadInputError } from './errors.js';
 import { RESOURCE_TYPES } from './resource-types.js';
@@ -64,15 +64,16 @@ export interface CaughtError {
 }
 
 const iso = z.iso.datetime({ offset: true });
+const nonEmpty = z.string().check(z.minLength(1));
 
 export const drillContextSchema = z.object({
-  id: z.string().min(1),
-  executionArn: z.string().min(1),
+  id: nonEmpty,
+  executionArn: nonEmpty,
   trigger: z.enum(DRILL_TRIGGERS),
-  planId: z.string().min(1),
-  region: z.string().min(1),
+  planId: nonEmpty,
+  region: nonEmpty,
   regionRole: z.enum(['primary', 'dr']),
-  resourceId: z.string().nullable(),
+  resourceId: z.nullable(z.string()),
   startedAt: iso,
   restoreDeadline: iso,
   expiresAt: iso,
@@ -80,14 +81,14 @@ export const drillContextSchema = z.object({
   rtoMs: z.number(),
   restoreTimeoutMs: z.number(),
   settings: z.object({
-    instanceClass: z.string().nullable(),
-    subnetGroup: z.string().nullable(),
+    instanceClass: z.nullable(z.string()),
+    subnetGroup: z.nullable(z.string()),
     securityGroupIds: z.array(z.string()),
-    availabilityZone: z.string().nullable(),
-    validationFunction: z.string().nullable(),
+    availabilityZone: z.nullable(z.string()),
+    validationFunction: z.nullable(z.string()),
     networkSettingsSkipped: z.boolean(),
   }),
-}) satisfies z.ZodType<DrillContext>;
+}) satisfies z.ZodMiniType<DrillContext>;
 
 export const selectedRecoveryPointSchema = z.object({
   id: z.string(),
@@ -99,66 +100,83 @@ export const selectedRecoveryPointSchema = z.object({
   isCopy: z.boolean(),
   achievedRpoMs: z.number(),
   snapshots: z
-    .array(z.object({ kind: z.enum(['ebs', 'rds-instance', 'rds-cluster']), id: z.string(), arn: z.string().nullable(), sizeGiB: z.number().nullable() }))
-    .min(1),
-}) satisfies z.ZodType<SelectedRecoveryPoint>;
+    .array(z.object({ kind: z.enum(['ebs', 'rds-instance', 'rds-cluster']), id: z.string(), arn: z.nullable(z.string()), sizeGiB: z.nullable(z.number()) }))
+    .check(z.minLength(1)),
+}) satisfies z.ZodMiniType<SelectedRecoveryPoint>;
 
 const restoredResourceSchema = z.object({
   kind: z.enum(RESTORE_KINDS),
   id: z.string(),
   region: z.string(),
   snapshotId: z.string(),
-  expectedSizeGiB: z.number().nullable(),
+  expectedSizeGiB: z.nullable(z.number()),
   memberInstanceIds: z.array(z.string()),
-}) satisfies z.ZodType<RestoredResource>;
+}) satisfies z.ZodMiniType<RestoredResource>;
 
-export const restoreResultSchema = z.object({ resources: z.array(restoredResourceSchema) }) satisfies z.ZodType<RestoreResult>;
+export const restoreResultSchema = z.object({ resources: z.array(restoredResourceSchema) }) satisfies z.ZodMiniType<RestoreResult>;
 
-const statusSchema = z.object({ kind: z.enum(RESTORE_KINDS), id: z.string(), status: z.string() }) satisfies z.ZodType<ResourceStatus>;
+const statusSchema = z.object({ kind: z.enum(RESTORE_KINDS), id: z.string(), status: z.string() }) satisfies z.ZodMiniType<ResourceStatus>;
 
 export const validationResultSchema = z.object({
   checks: z.array(z.string()),
-  user: z.object({ functionName: z.string(), passed: z.boolean(), message: z.string() }).nullable(),
-}) satisfies z.ZodType<ValidationResult>;
+  user: z.nullable(z.object({ functionName: z.string(), passed: z.boolean(), message: z.string() })),
+}) satisfies z.ZodMiniType<ValidationResult>;
 
 export const cleanupResultSchema = z.object({
-  skipped: z.string().nullable(),
+  skipped: z.nullable(z.string()),
   deleted: z.array(statusSchema),
   remaining: z.array(statusSchema),
-}) satisfies z.ZodType<CleanupResult>;
+}) satisfies z.ZodMiniType<CleanupResult>;
 
-const caughtErrorSchema = z.object({ Error: z.string(), Cause: z.string().optional() });
+const caughtErrorSchema = z.object({ Error: z.string(), Cause: z.optional(z.string()) });
 
 /** A Lambda task's result as the state machine keeps it (`ResultSelector: {"Payload.$": "$.Payload"}`). */
-const payload = <T extends z.ZodType>(schema: T) => z.object({ Payload: schema });
+const payload = <T extends z.ZodMiniType>(schema: T) => z.object({ Payload: schema });
 
 /**
  * The whole state as Cleanup and RenderReport receive it. Every part is optional: a failure can happen before
  * any of them exists. `errors` holds what each failed state's Catch caught, keyed by state name.
  */
 export const drillStateSchema = z.object({
-  input: z.unknown().optional(),
-  drill: payload(drillContextSchema).optional(),
-  recoveryPoint: payload(selectedRecoveryPointSchema).optional(),
-  restore: payload(restoreResultSchema).optional(),
-  validation: payload(validationResultSchema).optional(),
-  validated: z.object({ at: iso }).optional(),
-  cleanup: payload(cleanupResultSchema).optional(),
-  errors: z.record(z.string(), caughtErrorSchema).optional(),
+  input: z.optional(z.unknown()),
+  drill: z.optional(payload(drillContextSchema)),
+  recoveryPoint: z.optional(payload(selectedRecoveryPointSchema)),
+  restore: z.optional(payload(restoreResultSchema)),
+  validation: z.optional(payload(validationResultSchema)),
+  validated: z.optional(z.object({ at: iso })),
+  cleanup: z.optional(payload(cleanupResultSchema)),
+  errors: z.optional(z.record(z.string(), caughtErrorSchema)),
 });
 
 export type DrillState = z.output<typeof drillStateSchema>;
+
+/** zod/mini loads no English messages (they would undo its saving): the issue's own facts say what was wrong. */
+function describeIssue(issue: z.core.$ZodIssue): string {
+  switch (issue.code) {
+    case 'invalid_type':
+      return `expected ${issue.expected}, received ${z.util.parsedType(issue.input)}`;
+    case 'invalid_value':
+      return `expected one of ${z.util.joinValues(issue.values, '|')}`;
+    case 'invalid_format':
+      return issue.format === 'datetime' ? 'expected an ISO-8601 timestamp' : `expected the ${issue.format} format`;
+    case 'too_small':
+      return `expected ${issue.origin} of at least ${issue.minimum}${issue.origin === 'string' ? ' character(s)' : issue.origin === 'array' ? ' item(s)' : ''}`;
+    default:
+      return issue.message;
+  }
+}
 
 /**
  * Parses the part of the state one step receives. The state machine builds it, so a mismatch is a bug in the
  * definition or a handler: a BadInputError naming the step and the fields.
  */
-export function parseStepEvent<T extends z.ZodType>(step: string, schema: T, event: unknown): z.output<T> {
-  const parsed = schema.safeParse(event);
+export function parseStepEvent<T extends z.ZodMiniType>(step: string, schema: T, event: unknown): z.output<T> {
+  // reportInput: the received type is then known to describeIssue.
+  const parsed = schema.safeParse(event, { reportInput: true, jitless: true });
   if (!parsed.success) {
     throw new BadInputError(
       `${step} received state data it cannot use`,
-      parsed.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`),
+      parsed.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${describeIssue(issue)}`),
     );
   }
   return parsed.data;
@@ -174,7 +192,7 @@ export function readDrillState(event: unknown): { state: DrillState; unreadable:
   const unreadable: string[] = [];
   for (const [key, schema] of Object.entries(drillStateSchema.shape)) {
     if (raw[key] === undefined) continue;
-    const parsed = (schema as z.ZodType).safeParse(raw[key]);
+    const parsed = (schema as z.ZodMiniType).safeParse(raw[key], { jitless: true });
     if (parsed.success) state[key] = parsed.data;
     else unreadable.push(key);
   }

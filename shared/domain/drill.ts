@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { BadInputError } from './errors.js';
 import type { Plan, PlansConfig, ResourceType } from './plan-schema.js';
 import { TAG, type Tags } from './recovery-point-tags.js';
@@ -35,11 +35,13 @@ const isoTime = (field: string) =>
 const drillInputSchema = z.strictObject({
   planId: z
     .string({ error: (issue) => (issue.input === undefined ? 'planId is required: the id of the plan to drill, e.g. "gold"' : 'planId must be a plan id string') })
-    .min(1, { error: 'planId must not be empty' }),
-  resourceId: z.string({ error: 'resourceId must be a resource id string such as vol-0abc or orders-db' }).min(1, { error: 'resourceId must not be empty' }).optional(),
-  region: z.string({ error: 'region must be "primary", "dr" or a Region name' }).min(1, { error: 'region must not be empty' }).optional(),
-  startedAt: isoTime('startedAt').optional(),
-  trigger: z.enum(DRILL_TRIGGERS, { error: `trigger must be one of ${DRILL_TRIGGERS.join(', ')}` }).optional(),
+    .check(z.minLength(1, { error: 'planId must not be empty' })),
+  resourceId: z.optional(
+    z.string({ error: 'resourceId must be a resource id string such as vol-0abc or orders-db' }).check(z.minLength(1, { error: 'resourceId must not be empty' })),
+  ),
+  region: z.optional(z.string({ error: 'region must be "primary", "dr" or a Region name' }).check(z.minLength(1, { error: 'region must not be empty' }))),
+  startedAt: z.optional(isoTime('startedAt')),
+  trigger: z.optional(z.enum(DRILL_TRIGGERS, { error: `trigger must be one of ${DRILL_TRIGGERS.join(', ')}` })),
 });
 
 /** A drill as asked for by the execution input (CLI, console or schedule). */
@@ -59,7 +61,7 @@ export function parseDrillRequest(input: unknown): DrillRequest {
   if (typeof input !== 'object' || input === null || Array.isArray(input)) {
     throw new BadInputError('the restore drill input must be a JSON object', ['e.g. {"planId": "gold", "resourceId": "vol-0abc", "region": "dr"}']);
   }
-  const parsed = drillInputSchema.safeParse(input);
+  const parsed = drillInputSchema.safeParse(input, { jitless: true });
   if (!parsed.success) {
     throw new BadInputError(
       'the restore drill input is not valid',

@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { BadInputError } from './errors.js';
 import type { SnapshotKind } from './recovery-points.js';
 
@@ -35,16 +35,16 @@ export interface SnapshotCompletion {
 
 // AWS adds fields to events over time: only the fields read here are required, the rest pass through.
 const envelope = {
-  id: z.string({ error: 'id must be the event id string' }).min(1, { error: 'id must not be empty' }),
-  region: z.string({ error: 'region must be the AWS Region the event comes from' }).min(1, { error: 'region must not be empty' }),
+  id: z.string({ error: 'id must be the event id string' }).check(z.minLength(1, { error: 'id must not be empty' })),
+  region: z.string({ error: 'region must be the AWS Region the event comes from' }).check(z.minLength(1, { error: 'region must not be empty' })),
   time: z.iso.datetime({ offset: true, error: 'time must be an ISO-8601 timestamp' }),
 };
 
 const EBS_SNAPSHOT_ARN = /^arn:aws[a-z-]*:ec2:[a-z0-9-]*:[a-z0-9-]*:snapshot\/(snap-[0-9a-f]+)$/;
 const ebsSnapshotArn = (field: string) =>
-  z.string({ error: `${field} must be an EBS snapshot ARN` }).regex(EBS_SNAPSHOT_ARN, {
-    error: (issue) => `${field} "${String(issue.input)}" is not an EBS snapshot ARN (arn:aws:ec2:…:snapshot/snap-…)`,
-  });
+  z.string({ error: `${field} must be an EBS snapshot ARN` }).check(
+    z.regex(EBS_SNAPSHOT_ARN, { error: (issue) => `${field} "${String(issue.input)}" is not an EBS snapshot ARN (arn:aws:ec2:…:snapshot/snap-…)` }),
+  );
 
 const ebsSingleSchema = z.object({
   ...envelope,
@@ -54,7 +54,7 @@ const ebsSingleSchema = z.object({
     {
       event: z.string({ error: 'detail.event must be the EBS event name' }),
       result: z.string({ error: 'detail.result must be succeeded or failed' }),
-      cause: z.string().optional(),
+      cause: z.optional(z.string({ error: 'detail.cause must be text' })),
       snapshot_id: ebsSnapshotArn('detail.snapshot_id'),
     },
     { error: 'detail must be an object' },
@@ -69,12 +69,15 @@ const ebsMultiSchema = z.object({
     {
       event: z.string({ error: 'detail.event must be the EBS event name' }),
       result: z.string({ error: 'detail.result must be succeeded or failed' }),
-      cause: z.string().optional(),
+      cause: z.optional(z.string({ error: 'detail.cause must be text' })),
       snapshots: z.array(
-        z.object({
-          snapshot_id: ebsSnapshotArn('detail.snapshots[].snapshot_id'),
-          status: z.string({ error: 'detail.snapshots[].status must be the snapshot status' }),
-        }),
+        z.object(
+          {
+            snapshot_id: ebsSnapshotArn('detail.snapshots[].snapshot_id'),
+            status: z.string({ error: 'detail.snapshots[].status must be the snapshot status' }),
+          },
+          { error: 'detail.snapshots[] must be objects with snapshot_id and status' },
+        ),
         { error: 'detail.snapshots must be the list of snapshots of the multi-volume set' },
       ),
     },
@@ -90,10 +93,10 @@ const rdsSchema = z.object({
   detail: z.object(
     {
       EventID: z.string({ error: 'detail.EventID must be an RDS event id such as RDS-EVENT-0042' }),
-      SourceArn: z.string({ error: 'detail.SourceArn must be the snapshot ARN' }).regex(RDS_SNAPSHOT_ARN, {
-        error: (issue) => `detail.SourceArn "${String(issue.input)}" is not an RDS snapshot or cluster snapshot ARN`,
-      }),
-      Message: z.string().optional(),
+      SourceArn: z.string({ error: 'detail.SourceArn must be the snapshot ARN' }).check(
+        z.regex(RDS_SNAPSHOT_ARN, { error: (issue) => `detail.SourceArn "${String(issue.input)}" is not an RDS snapshot or cluster snapshot ARN` }),
+      ),
+      Message: z.optional(z.string({ error: 'detail.Message must be text' })),
     },
     { error: 'detail must be an object' },
   ),
@@ -104,15 +107,15 @@ const KNOWN_EVENTS =
   `aws.rds "${RDS_SNAPSHOT_DETAIL_TYPE}" or "${RDS_CLUSTER_SNAPSHOT_DETAIL_TYPE}"`;
 
 /** Messages name their field already; anything zod phrased itself gets the path in front. */
-function issuesOf(error: z.ZodError): string[] {
+function issuesOf(error: z.core.$ZodError): string[] {
   return error.issues.map((issue) => {
     const path = issue.path.map(String).join('.');
     return !path || issue.message.startsWith(String(issue.path[0])) ? issue.message : `${path}: ${issue.message}`;
   });
 }
 
-function parseWith<T>(schema: z.ZodType<T>, event: unknown, what: string, entry = 'copy-snapshot'): T {
-  const parsed = schema.safeParse(event);
+function parseWith<T>(schema: z.ZodMiniType<T>, event: unknown, what: string, entry = 'copy-snapshot'): T {
+  const parsed = schema.safeParse(event, { jitless: true });
   if (!parsed.success) throw new BadInputError(`${entry} received a malformed ${what} event`, issuesOf(parsed.error));
   return parsed.data;
 }

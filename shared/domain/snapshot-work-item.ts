@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { parseEntryPayload } from './entry-payload.js';
 import { BadInputError } from './errors.js';
 import { RESOURCE_TYPES, type ResourceType } from './resource-types.js';
@@ -17,13 +17,16 @@ export interface SnapshotWorkItem {
   tags: Tags;
 }
 
-const workItemSchema = z.strictObject({
-  planId: z.string({ error: 'planId must be a plan id string' }).min(1, { error: 'planId must not be empty' }),
-  slot: z.string({ error: 'slot must be text' }).regex(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}Z$/, { error: 'slot must look like 2026-11-26T11:00Z' }),
-  resourceId: z.string({ error: 'resourceId must be text' }).min(1, { error: 'resourceId must not be empty' }),
-  type: z.enum(RESOURCE_TYPES, { error: `type must be one of ${RESOURCE_TYPES.join(', ')}` }),
-  tags: z.record(z.string(), z.string(), { error: 'tags must map tag keys to text values' }),
-});
+const workItemSchema = z.strictObject(
+  {
+    planId: z.string({ error: 'planId must be a plan id string' }).check(z.minLength(1, { error: 'planId must not be empty' })),
+    slot: z.string({ error: 'slot must be text' }).check(z.regex(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}Z$/, { error: 'slot must look like 2026-11-26T11:00Z' })),
+    resourceId: z.string({ error: 'resourceId must be text' }).check(z.minLength(1, { error: 'resourceId must not be empty' })),
+    type: z.enum(RESOURCE_TYPES, { error: `type must be one of ${RESOURCE_TYPES.join(', ')}` }),
+    tags: z.record(z.string(), z.string({ error: 'tags must map tag keys to text values' }), { error: 'tags must map tag keys to text values' }),
+  },
+  { error: 'a work item is a JSON object with planId, slot, resourceId, type and tags' },
+);
 
 /** Parses one work queue message body; anything else is a BadInputError naming every wrong field. */
 export function parseSnapshotWorkItem(body: string): SnapshotWorkItem {
