@@ -8,18 +8,18 @@
  */
 import { appendFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { DateTime } from 'luxon';
 import type { ReportResult } from '../functions/report.js';
 import { drillActivity, objectivesLine } from '../shared/domain/drill-report.js';
 import { parsePlansFile } from '../shared/domain/plans-file.js';
 import { parseScheduleExpression, previousOccurrence } from '../shared/domain/schedule-expression.js';
+import { localToInstant, offsetMinutesAt } from '../shared/domain/zoned-time.js';
 import { ec2, kms, rds } from './aws-clients.js';
 import { buildDemoEstate } from './demo-estate.js';
 import { startLocalStack } from './local-stack.js';
 import type { Email } from './mailbox.js';
 import { MOTO_VERSION, startMotoServer } from './moto-server.js';
 import { fillScheduleInput, ROOT, scheduleInput } from './stack-definition.js';
-import { playWeek, SANDBOX_SCHEDULES, type WeekOutcome } from './week.js';
+import { playWeek, SANDBOX_SCHEDULES, showLocal, type WeekOutcome } from './week.js';
 
 const STACK = 'backup-orchestrator-sandbox';
 const PLANS_FILE = join(ROOT, 'sandbox/backup-plans.yml');
@@ -102,8 +102,10 @@ async function main(): Promise<number> {
 
     const now = new Date();
     const end = previousOccurrence(parseScheduleExpression(WEEK_ENDS), now, timezone) ?? now;
-    const start = DateTime.fromJSDate(end, { zone: timezone }).minus({ days: 7 }).toJSDate();
-    const show = (time: Date) => DateTime.fromJSDate(time, { zone: timezone }).toFormat('ccc dd LLL yyyy HH:mm');
+    // Seven days earlier on the local clock: a week with a DST change is not 7 × 24 hours.
+    const endWallClock = end.getTime() + offsetMinutesAt(timezone, end.getTime()) * 60_000;
+    const start = new Date(localToInstant(timezone, endWallClock - 7 * 86_400_000));
+    const show = (time: Date) => showLocal(time, timezone, 'full');
     step(`The week ${show(start)} → ${show(end)} (${timezone}), played in simulated time`);
     for (const plan of lambdaPlans) say(`  ${plan.id.padEnd(8)}${plan.schedule.expression.source} ${plan.schedule.timezone}${plan.copies.length ? `, copies to ${plan.copies.map((copy) => copy.region).join(', ')}` : ''}${plan.drill?.schedule ? `, drill ${plan.drill.schedule.expression.source} from ${plan.drill.region}` : ''}`);
     say(`  reconcile ${SANDBOX_SCHEDULES.reconcile} UTC, prune ${SANDBOX_SCHEDULES.prune} ${timezone} in ${[primary, ...copyRegions].join(' and ')}; the report at 07:00`);

@@ -6,10 +6,10 @@
  * times and copy-snapshot's clock (moto stamps snapshots with the real clock, which the code never reads).
  */
 import { DeleteSnapshotCommand, DescribeSnapshotsCommand, type EC2Client } from '@aws-sdk/client-ec2';
-import { DateTime } from 'luxon';
 import { scheduledRunInput } from '../infra/stack-variables.js';
 import type { Plan, PlansConfig } from '../shared/domain/plan-schema.js';
 import { occurrencesBetween, parseScheduleExpression } from '../shared/domain/schedule-expression.js';
+import { localFields, localToInstant } from '../shared/domain/zoned-time.js';
 import { useClock } from '../shared/runtime/clock.js';
 import { activityLogOf } from '../shared/aws/activity-log.js';
 import type { CreateSnapshotsSummary, ResourceOutcome } from '../shared/use-cases/create-snapshots.js';
@@ -111,6 +111,20 @@ function emptyOutcome(plans: readonly Plan[]): WeekOutcome {
   };
 }
 
+const WEEKDAYS = ['Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun'];
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+
+/** A local time as the sandbox prints it: 'Mon 07:00' (clock), 'Mon 06 Apr' (day) or 'Mon 06 Apr 2026 07:00' (full). */
+export function showLocal(time: Date, timezone: string, style: 'clock' | 'day' | 'full'): string {
+  const local = localFields(timezone, time.getTime());
+  const two = (value: number) => String(value).padStart(2, '0');
+  const weekday = WEEKDAYS[local.weekday - 1];
+  const clock = `${two(local.hour)}:${two(local.minute)}`;
+  const day = `${weekday} ${two(local.day)} ${MONTHS[local.month - 1]}`;
+  if (style === 'clock') return `${weekday} ${clock}`;
+  return style === 'day' ? day : `${day} ${local.year} ${clock}`;
+}
+
 const add = (counts: Record<string, number>, key: string, value: number) => {
   counts[key] = (counts[key] ?? 0) + value;
 };
@@ -119,10 +133,10 @@ export async function playWeek(settings: WeekSettings): Promise<WeekOutcome> {
   const { config, local, start, end, timezone, say } = settings;
   const region = config.primaryRegion;
   const lambdaPlans = config.plans.filter((plan) => plan.engine === 'lambda');
-  const inZone = (time: Date) => DateTime.fromJSDate(time, { zone: timezone });
-  const clock = (time: Date) => inZone(time).toFormat('ccc HH:mm');
-  const firstDay = inZone(start).startOf('day');
-  const due = (moment: { days: number; hour: number }) => firstDay.plus({ days: moment.days }).set({ hour: moment.hour }).toMillis();
+  const clock = (time: Date) => showLocal(time, timezone, 'clock');
+  const firstDay = localFields(timezone, start.getTime());
+  const due = (moment: { days: number; hour: number }) =>
+    localToInstant(timezone, Date.UTC(firstDay.year, firstDay.month - 1, firstDay.day + moment.days, moment.hour));
   const templates = {
     reconcile: scheduleInput('infra/resources/reconcile-schedule.yml', 'ReconcileSchedule'),
     prune: scheduleInput('infra/resources/prune-schedule.yml', 'PruneSchedule'),
@@ -159,7 +173,7 @@ export async function playWeek(settings: WeekSettings): Promise<WeekOutcome> {
     );
   };
   const dayOf = (time: Date): DayTotals => {
-    const label = inZone(time).toFormat('ccc dd LLL');
+    const label = showLocal(time, timezone, 'day');
     if (day?.day !== label) {
       flushDay();
       day = { day: label, slots: {}, snapshots: 0, copies: 0, reconcileRuns: 0, repaired: 0, pruned: {} };

@@ -4,7 +4,6 @@
  * message (MessageStructure json), so each is kept within a byte budget by cutting its longest lists, never
  * the headline or the problem counts.
  */
-import { DateTime, IANAZone } from 'luxon';
 import { formatDuration } from './durations.js';
 import { RESOURCE_TYPES, type ResourceType } from './resource-types.js';
 import type {
@@ -18,6 +17,7 @@ import type {
   StorageEstimate,
   UnprotectedResource,
 } from './report-model.js';
+import { formatLocal, isValidTimezone } from './zoned-time.js';
 
 export interface DailyReport {
   /** SNS subject: printable ASCII, no newline, at most 100 characters. */
@@ -159,7 +159,7 @@ interface Analysis {
 
 function analyse(input: ReportInput): Analysis {
   const warnings = input.warnings.map((warning) => clean(warning, MAX_FREE_TEXT));
-  const zoneIsValid = IANAZone.isValidZone(input.timezone);
+  const zoneIsValid = isValidTimezone(input.timezone);
   // A typo in the timezone must not cost the on-call their report: fall back to UTC and say so.
   if (!zoneIsValid) warnings.push(`timezone "${clean(input.timezone, MAX_NAME)}" is not an IANA zone; times are in UTC`);
   const zone = zoneIsValid ? input.timezone : 'UTC';
@@ -881,18 +881,8 @@ function longDate(date: Date, zone: string): string {
   return `${shortDate(date, zone)} ${zone}`;
 }
 
-// Luxon formatting dominates the render of a large estate, and points of one slot share their time.
-const shortDates = new Map<string, string>();
-
 function shortDate(date: Date, zone: string): string {
-  const key = `${zone}|${date.getTime()}`;
-  let text = shortDates.get(key);
-  if (text === undefined) {
-    if (shortDates.size >= 10_000) shortDates.clear();
-    text = DateTime.fromJSDate(date, { zone }).toFormat('yyyy-MM-dd HH:mm');
-    shortDates.set(key, text);
-  }
-  return text;
+  return formatLocal(zone, date.getTime());
 }
 
 function seconds(ms: number): number {

@@ -34,12 +34,12 @@
  * - Not mapped, because DLM handles them itself: errorGrace (DLM retries and reports its own failures) and
  *   keepLastWhenSourceGone (DLM keeps the last snapshot of a deleted source, as this stack does).
  */
-import { DateTime, IANAZone } from 'luxon';
 import { formatDuration } from './durations.js';
 import type { CopyRule, Plan, ResourceType } from './plan-schema.js';
 import { TAG } from './recovery-point-tags.js';
 import type { RetentionPolicy, RetentionTiers } from './retention-planner.js';
 import { occurrencesBetween, type CronExpression } from './schedule-expression.js';
+import { isoWeekOf, isValidTimezone, localFields, offsetMinutesAt } from './zoned-time.js';
 
 export type DlmResourceType = 'VOLUME' | 'INSTANCE';
 export type DlmRetentionUnit = 'DAYS' | 'WEEKS' | 'MONTHS' | 'YEARS';
@@ -206,10 +206,9 @@ const offsetCache = new Map<string, number | null>();
  */
 export function constantUtcOffsetMinutes(timezone: string): number | undefined {
   if (!offsetCache.has(timezone)) {
-    const zone = IANAZone.create(timezone);
-    const first = zone.isValid ? zone.offset(SAMPLE_FROM.getTime()) : Number.NaN;
+    const first = isValidTimezone(timezone) ? offsetMinutesAt(timezone, SAMPLE_FROM.getTime()) : Number.NaN;
     let constant = !Number.isNaN(first);
-    for (let day = 1; constant && day <= OFFSET_SAMPLE_DAYS; day++) constant = zone.offset(SAMPLE_FROM.getTime() + day * DAY_MS) === first;
+    for (let day = 1; constant && day <= OFFSET_SAMPLE_DAYS; day++) constant = offsetMinutesAt(timezone, SAMPLE_FROM.getTime() + day * DAY_MS) === first;
     offsetCache.set(timezone, constant ? first : null);
   }
   return offsetCache.get(timezone) ?? undefined;
@@ -253,18 +252,20 @@ function cronInUtc(cron: CronExpression, offsetMinutes: number): { expression: s
 
 /** The calendar period a run belongs to in the plan's zone (hours carry their offset: a repeated DST hour is another hour). */
 function periodKey(ms: number, timezone: string, tier: TierName): string {
-  const local = DateTime.fromMillis(ms, { zone: timezone });
+  const local = localFields(timezone, ms);
   switch (tier) {
     case 'hourly':
-      return local.toFormat("yyyy-MM-dd'T'HH ZZ");
+      return `${local.year}-${local.month}-${local.day}T${local.hour} ${local.offsetMinutes}`;
     case 'daily':
-      return local.toFormat('yyyy-MM-dd');
-    case 'weekly':
-      return `${local.weekYear}-W${local.weekNumber}`;
+      return `${local.year}-${local.month}-${local.day}`;
+    case 'weekly': {
+      const { weekYear, week } = isoWeekOf(local);
+      return `${weekYear}-W${week}`;
+    }
     case 'monthly':
-      return local.toFormat('yyyy-MM');
+      return `${local.year}-${local.month}`;
     case 'yearly':
-      return local.toFormat('yyyy');
+      return `${local.year}`;
   }
 }
 

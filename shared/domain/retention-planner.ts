@@ -14,7 +14,7 @@
  * - malformed input (invalid dates, unknown time zone, negative counts…) throws a `RangeError` instead of
  *   producing a plan.
  */
-import { DateTime, IANAZone } from 'luxon';
+import { isoWeekOf, isValidTimezone, localFields } from './zoned-time.js';
 
 /** Lifecycle state of a recovery point, as reported by the service (EBS/RDS states are mapped onto these). */
 export type PointState = 'pending' | 'completed' | 'error';
@@ -147,7 +147,7 @@ interface CheckedPolicy {
   minKeep: number;
   keepLastWhenSourceGone: boolean;
   errorGraceMs: number;
-  zone: IANAZone;
+  zone: string;
   empty: boolean;
 }
 
@@ -286,14 +286,9 @@ function checkPolicy(policy: RetentionPolicy): CheckedPolicy {
   }
   const errorGraceMs = checkDuration('errorGraceMs', policy.errorGraceMs);
   if (errorGraceMs === undefined) throw new RangeError('retention errorGraceMs is required');
-  // IANAZone.create caches zones by name (and whether they are valid); isValidZone alone would build a
-  // new Intl.DateTimeFormat on every call.
-  const zone =
-    typeof policy.timezone === 'string' && policy.timezone !== ''
-      ? IANAZone.create(policy.timezone)
-      : undefined;
-  if (!zone?.isValid) {
-    throw new RangeError(`retention timezone must be an IANA time zone, got ${String(policy.timezone)}`);
+  const zone = policy.timezone;
+  if (!isValidTimezone(zone)) {
+    throw new RangeError(`retention timezone must be an IANA time zone, got ${String(zone)}`);
   }
   return {
     count,
@@ -504,14 +499,15 @@ function applyRules(
  * in a +05:30 zone hours start at :30 UTC. Days, ISO weeks (Monday start), months and years are calendar
  * periods of the local date.
  */
-function bucketKeys(ms: number, zone: IANAZone): Record<TierName, number> {
-  const local = DateTime.fromMillis(ms, { zone });
-  const offsetMs = local.offset * 60_000;
+function bucketKeys(ms: number, zone: string): Record<TierName, number> {
+  const local = localFields(zone, ms);
+  const offsetMs = local.offsetMinutes * 60_000;
   const intoHour = (((ms + offsetMs) % HOUR_MS) + HOUR_MS) % HOUR_MS;
+  const { weekYear, week } = isoWeekOf(local);
   return {
     hourly: ms - intoHour,
     daily: local.year * 10_000 + local.month * 100 + local.day,
-    weekly: local.weekYear * 100 + local.weekNumber,
+    weekly: weekYear * 100 + week,
     monthly: local.year * 100 + local.month,
     yearly: local.year,
   };

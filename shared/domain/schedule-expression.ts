@@ -3,9 +3,11 @@
  *
  * Supports the two recurring forms AWS documents, `rate(value unit)` and the six-field
  * `cron(minutes hours day-of-month month day-of-week year)`. One-time `at(...)` schedules are
- * rejected because a backup plan must recur. Pure TypeScript: time zones come from luxon.
+ * rejected because a backup plan must recur. Pure TypeScript: time zones come from ./zoned-time.ts.
  */
-import { IANAZone } from 'luxon';
+import { isValidTimezone, localToInstant, offsetMinutesAt } from './zoned-time.js';
+
+export { isValidTimezone };
 
 export type RateUnit = 'minute' | 'hour' | 'day';
 
@@ -324,55 +326,14 @@ function parseSingleValue(field: FieldSpec, token: string, context: string = tok
 // Time zones
 // ---------------------------------------------------------------------------------------------
 
-/**
- * True for IANA zone names the runtime knows (e.g. Europe/Paris, UTC); bare UTC offsets such as
- * "+05:00" are refused because EventBridge Scheduler only takes zone names.
- */
-export function isValidTimezone(timezone: string): boolean {
-  if (typeof timezone !== 'string' || !/^[A-Za-z]/.test(timezone)) return false;
-  // The runtime's list of canonical zones answers for nearly every name without loading zone rules (the first
-  // formatter built for a zone costs some 15 ms of a cold start); aliases such as US/Pacific take the long way.
-  canonicalZones ??= new Set(Intl.supportedValuesOf('timeZone'));
-  return canonicalZones.has(timezone) || IANAZone.isValidZone(timezone);
-}
-
-let canonicalZones: ReadonlySet<string> | undefined;
-
-function zoneFor(timezone: string): IANAZone {
+/** The zone name, once checked: the functions below take it as it is. */
+function zoneFor(timezone: string): string {
   if (!isValidTimezone(timezone)) {
     throw new ScheduleExpressionError(
       `time zone '${timezone}' is not a valid IANA time zone name (e.g. Europe/Paris)`,
     );
   }
-  return IANAZone.create(timezone);
-}
-
-/** UTC offset in minutes of `zone` at instant `ms`. */
-function offsetAt(zone: IANAZone, ms: number): number {
-  return zone.offset(ms);
-}
-
-/**
- * Converts a wall-clock time (expressed as if it were UTC epoch ms) to an instant. An ambiguous
- * time (fall back) resolves to the earlier instant; a non-existent one (spring forward) moves
- * forward by the gap, as luxon normalises it. Assumes at most one transition within a day.
- */
-function localToInstant(zone: IANAZone, localMs: number): number {
-  const before = offsetAt(zone, localMs - DAY_MS);
-  const after = offsetAt(zone, localMs + DAY_MS);
-  const candidateBefore = localMs - before * MINUTE_MS;
-  const candidateAfter = localMs - after * MINUTE_MS;
-  const beforeOk = offsetAt(zone, candidateBefore) === before;
-  const afterOk = before === after ? beforeOk : offsetAt(zone, candidateAfter) === after;
-  if (beforeOk && afterOk) return Math.min(candidateBefore, candidateAfter);
-  if (beforeOk) return candidateBefore;
-  if (afterOk) return candidateAfter;
-  if (before === after) {
-    // Two transitions within the window: fall back to a direct fix-up from the offset in force.
-    const offset = offsetAt(zone, candidateBefore);
-    return localMs - offset * MINUTE_MS;
-  }
-  return localMs - Math.min(before, after) * MINUTE_MS;
+  return timezone;
 }
 
 interface LocalDate {
@@ -382,10 +343,10 @@ interface LocalDate {
 }
 
 /** Local calendar date of instant `ms` in `zone`, shifted by `deltaDays`. */
-function localDateOf(zone: IANAZone, ms: number, deltaDays: number): LocalDate {
+function localDateOf(zone: string, ms: number, deltaDays: number): LocalDate {
   // Clamp so the shifted date stays representable; cron years (1970-2199) are far inside this range.
   const clamped = Math.min(Math.max(ms, -MAX_DATE_MS + 3 * DAY_MS), MAX_DATE_MS - 3 * DAY_MS);
-  const local = new Date(clamped + offsetAt(zone, clamped) * MINUTE_MS + deltaDays * DAY_MS);
+  const local = new Date(clamped + offsetMinutesAt(zone, clamped) * MINUTE_MS + deltaDays * DAY_MS);
   return { year: local.getUTCFullYear(), month: local.getUTCMonth() + 1, day: local.getUTCDate() };
 }
 
@@ -485,7 +446,7 @@ function* matchingDatesBackward(cron: CronExpression, start: LocalDate): Generat
 }
 
 /** Distinct firing instants (ascending) for one local date. */
-function instantsOnDate(cron: CronExpression, zone: IANAZone, date: LocalDate): number[] {
+function instantsOnDate(cron: CronExpression, zone: string, date: LocalDate): number[] {
   const midnight = Date.UTC(date.year, date.month - 1, date.day);
   const lastMinute = 1439 * MINUTE_MS;
   const start = localToInstant(zone, midnight);
@@ -510,7 +471,7 @@ function sortedUnique(values: number[], compare: (a: number, b: number) => numbe
  * Ascending instants > afterMs. Keeps one day buffered because a spring-forward shift can push a
  * late-evening wall time past the next day's first firing.
  */
-function* cronForward(cron: CronExpression, zone: IANAZone, afterMs: number): Generator<number> {
+function* cronForward(cron: CronExpression, zone: string, afterMs: number): Generator<number> {
   let pending: number[] = [];
   for (const date of matchingDatesForward(cron, localDateOf(zone, afterMs, -1))) {
     const today = instantsOnDate(cron, zone, date).filter((t) => t > afterMs);
@@ -531,7 +492,7 @@ function* cronForward(cron: CronExpression, zone: IANAZone, afterMs: number): Ge
 }
 
 /** Descending instants <= atOrBeforeMs; mirror image of cronForward. */
-function* cronBackward(cron: CronExpression, zone: IANAZone, atOrBeforeMs: number): Generator<number> {
+function* cronBackward(cron: CronExpression, zone: string, atOrBeforeMs: number): Generator<number> {
   let pending: number[] = [];
   for (const date of matchingDatesBackward(cron, localDateOf(zone, atOrBeforeMs, 1))) {
     const today = instantsOnDate(cron, zone, date)
