@@ -150,6 +150,25 @@ describe('packaged function bundle', () => {
     for (const plan of plans.plans) expect(bundle).toContain(JSON.stringify(plan.id));
     rmSync(unpacked, { recursive: true, force: true });
   });
+
+  it('keeps every cold start lean: no classic zod, no date library, no source map parsed at load', () => {
+    const zips = readdirSync(packaged.folder).filter((name) => name.endsWith('.zip'));
+    expect(zips.length).toBeGreaterThanOrEqual(17);
+    for (const zip of zips) {
+      const unpacked = mkdtempSync(join(tmpdir(), 'bo-bundle-'));
+      execFileSync('unzip', ['-q', join(packaged.folder, zip), '-d', unpacked]);
+      const bundles = readdirSync(join(unpacked, 'functions')).filter((name) => name.endsWith('.mjs'));
+      expect(bundles).toHaveLength(1);
+      const bundle = readFileSync(join(unpacked, 'functions', bundles[0] as string), 'utf8');
+      // Classic zod names its classes "ZodString" & co., zod/mini "ZodMiniString"; luxon's errors say "Invalid DateTime".
+      expect({ zip, classicZod: bundle.includes('"ZodString"'), luxon: bundle.includes('Invalid DateTime') }).toEqual({ zip, classicZod: false, luxon: false });
+      rmSync(unpacked, { recursive: true, force: true });
+    }
+    for (const [logicalId, fn] of resourcesOfType('AWS::Lambda::Function')) {
+      const variables = ((fn.Properties?.Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables ?? {}) as Record<string, unknown>;
+      expect({ logicalId, nodeOptions: variables.NODE_OPTIONS }).toEqual({ logicalId, nodeOptions: undefined });
+    }
+  });
 });
 
 describe('packaging with invalid plans', () => {
