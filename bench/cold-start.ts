@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parse, type Tags } from 'yaml';
+import { loadStackVariables } from '../infra/stack-variables.js';
 import { median } from './scaled-clock.js';
 
 export interface ColdStartFigure {
@@ -38,7 +39,6 @@ const CLIENT_CLASS: Record<string, string> = {
 };
 
 async function bundle(entry: { file?: string; contents?: string }, outfile: string) {
-  const plans = readFileSync(join(ROOT, 'backup-plans.yml'), 'utf8');
   return build({
     ...(entry.file ? { entryPoints: [entry.file] } : { stdin: { contents: entry.contents ?? '', resolveDir: ROOT, loader: 'js' } }),
     outfile,
@@ -49,7 +49,7 @@ async function bundle(entry: { file?: string; contents?: string }, outfile: stri
     target: 'node24',
     banner: { js: BANNER },
     mainFields: ['module', 'main'],
-    define: { __BACKUP_PLANS__: JSON.stringify(parse(plans)), __BACKUP_PLANS_BUNDLED__: 'true' },
+    define: loadStackVariables(readFileSync(join(ROOT, 'backup-plans.yml'), 'utf8'), 'backup-plans.yml').esbuildDefine,
     metafile: true,
     logLevel: 'silent',
   });

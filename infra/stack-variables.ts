@@ -5,7 +5,7 @@
  */
 import { PlanValidationError } from '../shared/domain/errors.js';
 import type { Plan, PlansConfig } from '../shared/domain/plan-schema.js';
-import { parse as parseYaml } from 'yaml';
+import { bundlePlans } from '../shared/domain/plans-data.js';
 import { parsePlansFile } from '../shared/domain/plans-file.js';
 import { copyKeysPolicy, copyTargets, type CopyKeysPolicy, type CopyTargets } from './copy-permissions.js';
 import { drillResources } from './drill-schedules.js';
@@ -59,7 +59,7 @@ function backupSchedule(plan: Plan): Record<string, unknown> {
   };
 }
 
-export function stackVariables(config: PlansConfig, plansSource: string): StackVariables {
+export function stackVariables(config: PlansConfig): StackVariables {
   const Resources: Record<string, unknown> = {};
   for (const plan of config.plans) {
     if (plan.engine === 'lambda') Resources[logicalIdFor('BackupSchedule', plan.id)] = backupSchedule(plan);
@@ -68,8 +68,8 @@ export function stackVariables(config: PlansConfig, plansSource: string): StackV
   Object.assign(Resources, observabilityResources(config));
   return {
     primaryRegion: config.primaryRegion,
-    // The plans file's data, built into every function and validated again at its cold start (shared/runtime/plans.ts).
-    esbuildDefine: { __BACKUP_PLANS__: JSON.stringify(parseYaml(plansSource)), __BACKUP_PLANS_BUNDLED__: 'true' },
+    // The validated plans, built into every function and checked at its cold start (shared/runtime/plans.ts).
+    esbuildDefine: { __BACKUP_PLANS__: JSON.stringify(bundlePlans(config)), __BACKUP_PLANS_BUNDLED__: 'true' },
     copyTargets: copyTargets(config),
     copyKeysPolicy: copyKeysPolicy(config),
     resources: {
@@ -84,7 +84,7 @@ export function stackVariables(config: PlansConfig, plansSource: string): StackV
 /** Entry point for infra/serverless-plans.cjs; invalid plans stop packaging with the precise list of problems. */
 export function loadStackVariables(plansSource: string, plansFile: string): StackVariables {
   try {
-    return stackVariables(parsePlansFile(plansSource, plansFile), plansSource);
+    return stackVariables(parsePlansFile(plansSource, plansFile));
   } catch (error) {
     if (error instanceof PlanValidationError) {
       // The framework prints the stack; make it the message alone so the user sees only the problems.

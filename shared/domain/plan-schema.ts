@@ -27,153 +27,165 @@ const PLAN_ID_MAX_LENGTH = 32;
 const KMS_KEY_ID = /^(?:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|mrk-[0-9a-f]{32}|alias\/[A-Za-z0-9/_-]{1,250}|arn:aws[a-z-]*:kms:([a-z0-9-]+):\d{12}:(?:key\/[A-Za-z0-9-]+|alias\/[A-Za-z0-9/_-]+))$/;
 const KMS_HELP = 'a key id, mrk- id, alias/name or key/alias ARN in that Region';
 
-const text = (what: string) => z.string({ error: `must be ${what}` });
-const positiveInt = (what: string) =>
-  z.int({ error: `must be a whole number (${what})` }).check(z.positive({ error: `must be at least 1 (${what})` }));
+/**
+ * The plans file's schema, built on first use: a Lambda bundle checks the package step's validated plans at
+ * cold start without it (plans-data.ts, plansFromBundle), so it builds the schema only for data that step did
+ * not validate, and the CLI and the package step build it once.
+ */
+function buildPlansFileSchema() {
+  const text = (what: string) => z.string({ error: `must be ${what}` });
+  const positiveInt = (what: string) =>
+    z.int({ error: `must be a whole number (${what})` }).check(z.positive({ error: `must be at least 1 (${what})` }));
 
-const duration = (what: string) =>
-  z.pipe(
-    text(DURATION_FORMAT_HELP),
+  const duration = (what: string) =>
+    z.pipe(
+      text(DURATION_FORMAT_HELP),
+      z.transform((value: string, ctx) => {
+        const ms = parseDuration(value);
+        if (ms === undefined) {
+          ctx.issues.push({ code: 'custom', message: `"${value}" is not ${DURATION_FORMAT_HELP} (${what})`, input: value });
+          return z.NEVER;
+        }
+        return ms;
+      }),
+    );
+
+  const region = text('an AWS Region name such as eu-west-1').check(
+    z.refine(isKnownRegion, {
+      error: (issue) => `unknown Region "${String(issue.input)}" (expected an AWS Region name such as eu-west-1)`,
+    }),
+  );
+
+  const timezone = text('an IANA timezone such as Europe/Paris').check(
+    z.refine(isValidTimezone, {
+      error: (issue) => `unknown timezone "${String(issue.input)}" (expected an IANA name such as UTC or Europe/Paris)`,
+    }),
+  );
+
+  const tagKey = text('a tag key').check(
+    z.minLength(1, { error: 'must not be empty' }),
+    z.maxLength(128, { error: 'must be at most 128 characters' }),
+    z.refine((key: string) => !key.toLowerCase().startsWith('aws:'), {
+      error: 'tag keys starting with "aws:" are reserved by AWS; use a key of your own such as backup:plan',
+    }),
+  );
+
+  const scheduleExpression = z.pipe(
+    text('a cron(...) or rate(...) expression'),
     z.transform((value: string, ctx) => {
-      const ms = parseDuration(value);
-      if (ms === undefined) {
-        ctx.issues.push({ code: 'custom', message: `"${value}" is not ${DURATION_FORMAT_HELP} (${what})`, input: value });
+      try {
+        return parseScheduleExpression(value);
+      } catch (error) {
+        if (!(error instanceof ScheduleExpressionError)) throw error;
+        ctx.issues.push({ code: 'custom', message: error.message, input: value });
         return z.NEVER;
       }
-      return ms;
     }),
   );
 
-const region = text('an AWS Region name such as eu-west-1').check(
-  z.refine(isKnownRegion, {
-    error: (issue) => `unknown Region "${String(issue.input)}" (expected an AWS Region name such as eu-west-1)`,
-  }),
-);
+  const scheduleSchema = z.strictObject({
+    expression: scheduleExpression,
+    timezone: z.optional(timezone),
+  });
 
-const timezone = text('an IANA timezone such as Europe/Paris').check(
-  z.refine(isValidTimezone, {
-    error: (issue) => `unknown timezone "${String(issue.input)}" (expected an IANA name such as UTC or Europe/Paris)`,
-  }),
-);
-
-const tagKey = text('a tag key').check(
-  z.minLength(1, { error: 'must not be empty' }),
-  z.maxLength(128, { error: 'must be at most 128 characters' }),
-  z.refine((key: string) => !key.toLowerCase().startsWith('aws:'), {
-    error: 'tag keys starting with "aws:" are reserved by AWS; use a key of your own such as backup:plan',
-  }),
-);
-
-const scheduleExpression = z.pipe(
-  text('a cron(...) or rate(...) expression'),
-  z.transform((value: string, ctx) => {
-    try {
-      return parseScheduleExpression(value);
-    } catch (error) {
-      if (!(error instanceof ScheduleExpressionError)) throw error;
-      ctx.issues.push({ code: 'custom', message: error.message, input: value });
-      return z.NEVER;
-    }
-  }),
-);
-
-const scheduleSchema = z.strictObject({
-  expression: scheduleExpression,
-  timezone: z.optional(timezone),
-});
-
-const tiersSchema = z.strictObject(
-  Object.fromEntries(
-    TIER_NAMES.map((tier) => [
-      tier,
-      z.optional(
-        z
-          .int({ error: `tier "${tier}" needs a count: how many ${tier} recovery points to keep (a whole number ≥ 1)` })
-          .check(z.positive({ error: `tier "${tier}" must keep at least 1 point` })),
-      ),
-    ]),
-  ) as Record<(typeof TIER_NAMES)[number], z.ZodMiniOptional<z.ZodMiniInt>>,
-);
-
-const retentionSchema = z
-  .strictObject({
-    count: z.optional(positiveInt('how many newest points to keep')),
-    maxAge: z.optional(duration('how old a kept point may be')),
-    tiers: z.optional(tiersSchema),
-    minKeep: z._default(positiveInt('points kept whatever their age'), 1),
-    keepLastWhenSourceGone: z._default(z.boolean({ error: 'must be true or false' }), true),
-    errorGrace: z._default(duration('how long failed snapshots are kept for investigation'), DEFAULT_ERROR_GRACE_MS),
-  })
-  .check(
-    z.refine((value) => value.count !== undefined || value.maxAge !== undefined || Object.values(value.tiers ?? {}).some(Boolean), {
-      error: 'must say what to keep: at least one of count, maxAge or tiers',
-    }),
+  const tiersSchema = z.strictObject(
+    Object.fromEntries(
+      TIER_NAMES.map((tier) => [
+        tier,
+        z.optional(
+          z
+            .int({ error: `tier "${tier}" needs a count: how many ${tier} recovery points to keep (a whole number ≥ 1)` })
+            .check(z.positive({ error: `tier "${tier}" must keep at least 1 point` })),
+        ),
+      ]),
+    ) as Record<(typeof TIER_NAMES)[number], z.ZodMiniOptional<z.ZodMiniInt>>,
   );
 
-const copySchema = z.strictObject({
-  region,
-  kmsKeyId: z.optional(text(KMS_HELP).check(z.regex(KMS_KEY_ID, { error: `must be ${KMS_HELP}` }))),
-  encrypted: z._default(z.boolean({ error: 'must be true or false' }), true),
-  retention: z.optional(retentionSchema),
-});
-
-const drillSchema = z.strictObject({
-  schedule: z.optional(scheduleSchema),
-  region: z._default(z.string({ error: 'must be "primary", "dr" or one of the plan\'s copy Regions' }), 'primary'),
-  instanceClass: z.optional(
-    text('an RDS instance class such as db.t3.medium').check(z.regex(/^db\.[a-z0-9]+\.[a-z0-9]+$/, { error: 'must be an RDS instance class such as db.t3.medium' })),
-  ),
-  subnetGroup: z.optional(text('a DB subnet group name')),
-  securityGroupIds: z.optional(z.array(text('a security group id (sg-…)').check(z.regex(/^sg-[0-9a-f]+$/, { error: 'must be a security group id (sg-…)' })))),
-  availabilityZone: z.optional(text('an Availability Zone such as eu-west-1a')),
-  validationFunction: z.optional(text('a Lambda function name or ARN').check(z.minLength(1, { error: 'must not be empty' }))),
-});
-
-const selectionSchema = z.strictObject({
-  resourceTypes: z
-    .array(
-      z.enum(RESOURCE_TYPES, {
-        error: (issue) => `unknown resource type "${String(issue.input)}" (allowed: ${RESOURCE_TYPES.join(', ')})`,
+  const retentionSchema = z
+    .strictObject({
+      count: z.optional(positiveInt('how many newest points to keep')),
+      maxAge: z.optional(duration('how old a kept point may be')),
+      tiers: z.optional(tiersSchema),
+      minKeep: z._default(positiveInt('points kept whatever their age'), 1),
+      keepLastWhenSourceGone: z._default(z.boolean({ error: 'must be true or false' }), true),
+      errorGrace: z._default(duration('how long failed snapshots are kept for investigation'), DEFAULT_ERROR_GRACE_MS),
+    })
+    .check(
+      z.refine((value) => value.count !== undefined || value.maxAge !== undefined || Object.values(value.tiers ?? {}).some(Boolean), {
+        error: 'must say what to keep: at least one of count, maxAge or tiers',
       }),
-      { error: `must be a list of resource types (${RESOURCE_TYPES.join(', ')})` },
-    )
-    .check(z.minLength(1, { error: `must name at least one resource type (${RESOURCE_TYPES.join(', ')})` })),
-  tagKey: z.optional(tagKey),
-  tagValues: z.optional(
-    z.array(text('a tag value').check(z.maxLength(256, { error: 'must be at most 256 characters' }))).check(z.minLength(1, { error: 'must list at least one tag value' })),
-  ),
-});
+    );
 
-const planSchema = z.strictObject({
-  id: text('a plan id').check(
-    z.regex(PLAN_ID, {
-      error: (issue) =>
-        `"${String(issue.input)}" is not a valid plan id: use lower-case letters, digits and single hyphens, starting with a letter (e.g. gold, prod-db)`,
-    }),
-    z.maxLength(PLAN_ID_MAX_LENGTH, { error: `must be at most ${PLAN_ID_MAX_LENGTH} characters` }),
-  ),
-  description: z.optional(text('text').check(z.maxLength(256, { error: 'must be at most 256 characters' }))),
-  engine: z._default(z.enum(ENGINES, { error: (issue) => `unknown engine "${String(issue.input)}" (allowed: lambda, dlm)` }), 'lambda'),
-  selection: selectionSchema,
-  schedule: scheduleSchema,
-  rpo: duration('the recovery point objective'),
-  rto: duration('the recovery time objective'),
-  snapshot: z._default(z.strictObject({ copySourceTags: z._default(z.array(tagKey), []) }), { copySourceTags: [] }),
-  retention: retentionSchema,
-  copies: z._default(z.array(copySchema, { error: 'must be a list of copy rules' }), []),
-  drill: z.optional(drillSchema),
-});
+  const copySchema = z.strictObject({
+    region,
+    kmsKeyId: z.optional(text(KMS_HELP).check(z.regex(KMS_KEY_ID, { error: `must be ${KMS_HELP}` }))),
+    encrypted: z._default(z.boolean({ error: 'must be true or false' }), true),
+    retention: z.optional(retentionSchema),
+  });
 
-const plansFileSchema = z.strictObject({
-  version: z.literal(1, { error: 'must be 1 (the only plans file version)' }),
-  primaryRegion: region,
-  defaults: z._default(z.strictObject({ tagKey: z.optional(tagKey), timezone: z.optional(timezone) }), {}),
-  plans: z.array(planSchema, { error: 'must be a list of plans' }).check(z.minLength(1, { error: 'must declare at least one plan' })),
-});
+  const drillSchema = z.strictObject({
+    schedule: z.optional(scheduleSchema),
+    region: z._default(z.string({ error: 'must be "primary", "dr" or one of the plan\'s copy Regions' }), 'primary'),
+    instanceClass: z.optional(
+      text('an RDS instance class such as db.t3.medium').check(z.regex(/^db\.[a-z0-9]+\.[a-z0-9]+$/, { error: 'must be an RDS instance class such as db.t3.medium' })),
+    ),
+    subnetGroup: z.optional(text('a DB subnet group name')),
+    securityGroupIds: z.optional(z.array(text('a security group id (sg-…)').check(z.regex(/^sg-[0-9a-f]+$/, { error: 'must be a security group id (sg-…)' })))),
+    availabilityZone: z.optional(text('an Availability Zone such as eu-west-1a')),
+    validationFunction: z.optional(text('a Lambda function name or ARN').check(z.minLength(1, { error: 'must not be empty' }))),
+  });
 
-type RawPlansFile = z.output<typeof plansFileSchema>;
+  const selectionSchema = z.strictObject({
+    resourceTypes: z
+      .array(
+        z.enum(RESOURCE_TYPES, {
+          error: (issue) => `unknown resource type "${String(issue.input)}" (allowed: ${RESOURCE_TYPES.join(', ')})`,
+        }),
+        { error: `must be a list of resource types (${RESOURCE_TYPES.join(', ')})` },
+      )
+      .check(z.minLength(1, { error: `must name at least one resource type (${RESOURCE_TYPES.join(', ')})` })),
+    tagKey: z.optional(tagKey),
+    tagValues: z.optional(
+      z.array(text('a tag value').check(z.maxLength(256, { error: 'must be at most 256 characters' }))).check(z.minLength(1, { error: 'must list at least one tag value' })),
+    ),
+  });
+
+  const planSchema = z.strictObject({
+    id: text('a plan id').check(
+      z.regex(PLAN_ID, {
+        error: (issue) =>
+          `"${String(issue.input)}" is not a valid plan id: use lower-case letters, digits and single hyphens, starting with a letter (e.g. gold, prod-db)`,
+      }),
+      z.maxLength(PLAN_ID_MAX_LENGTH, { error: `must be at most ${PLAN_ID_MAX_LENGTH} characters` }),
+    ),
+    description: z.optional(text('text').check(z.maxLength(256, { error: 'must be at most 256 characters' }))),
+    engine: z._default(z.enum(ENGINES, { error: (issue) => `unknown engine "${String(issue.input)}" (allowed: lambda, dlm)` }), 'lambda'),
+    selection: selectionSchema,
+    schedule: scheduleSchema,
+    rpo: duration('the recovery point objective'),
+    rto: duration('the recovery time objective'),
+    snapshot: z._default(z.strictObject({ copySourceTags: z._default(z.array(tagKey), []) }), { copySourceTags: [] }),
+    retention: retentionSchema,
+    copies: z._default(z.array(copySchema, { error: 'must be a list of copy rules' }), []),
+    drill: z.optional(drillSchema),
+  });
+
+  const plansFileSchema = z.strictObject({
+    version: z.literal(1, { error: 'must be 1 (the only plans file version)' }),
+    primaryRegion: region,
+    defaults: z._default(z.strictObject({ tagKey: z.optional(tagKey), timezone: z.optional(timezone) }), {}),
+    plans: z.array(planSchema, { error: 'must be a list of plans' }).check(z.minLength(1, { error: 'must declare at least one plan' })),
+  });
+
+  return plansFileSchema;
+}
+
+let builtSchema: ReturnType<typeof buildPlansFileSchema> | undefined;
+const plansFileSchema = () => (builtSchema ??= buildPlansFileSchema());
+
+type RawPlansFile = z.output<ReturnType<typeof buildPlansFileSchema>>;
 type RawPlan = RawPlansFile['plans'][number];
-type RawRetention = z.output<typeof retentionSchema>;
+type RawRetention = RawPlan['retention'];
 
 export interface CopyRule {
   region: string;
@@ -246,7 +258,7 @@ function schemaAt(schema: z.core.$ZodType, path: readonly PropertyKey[]): z.core
 
 /** The field names allowed in the mapping at `path` of the plans file. */
 function allowedFieldsAt(path: readonly PropertyKey[]): string[] {
-  const def = schemaAt(plansFileSchema, path)?._zod.def;
+  const def = schemaAt(plansFileSchema(), path)?._zod.def;
   return def?.type === 'object' ? Object.keys((def as z.core.$ZodObjectDef).shape) : [];
 }
 
@@ -278,7 +290,7 @@ function toRetentionPolicy(raw: RawRetention, timezone: string): RetentionPolicy
   };
 }
 
-function semanticIssues(file: RawPlansFile, options: ValidationOptions): SchemaIssue[] {
+function semanticIssues(file: RawPlansFile): SchemaIssue[] {
   const issues: SchemaIssue[] = [];
   const seen = new Map<string, number>();
   file.plans.forEach((plan, index) => {
@@ -291,7 +303,7 @@ function semanticIssues(file: RawPlansFile, options: ValidationOptions): SchemaI
     }
 
     const timezone = plan.schedule.timezone ?? file.defaults.timezone ?? 'UTC';
-    const gap = options.scheduleGaps === false ? 0 : longestGapMs(plan.schedule.expression, timezone, GAP_CHECK_FROM);
+    const gap = longestGapMs(plan.schedule.expression, timezone, GAP_CHECK_FROM);
     if (gap === Infinity) {
       issues.push({ path: at('schedule', 'expression'), message: `${plan.schedule.expression.source} never runs again, so nothing would ever be backed up` });
     } else if (plan.rpo < gap) {
@@ -404,19 +416,10 @@ function normalisePlan(plan: RawPlan, file: RawPlansFile): Plan {
  * Validates already-parsed plans-file data. Returns the normalised config, or every problem found
  * (shape first; cross-field rules only once the shape is right, so messages never cascade).
  */
-export interface ValidationOptions {
-  /**
-   * Walk 400 days of each schedule to check the RPO against the longest gap between runs (default true).
-   * The answer depends only on the file, and costs 15-40 ms: the package step and the CLI check it, and
-   * the cold start of a bundle the package step built and checked may skip it.
-   */
-  scheduleGaps?: boolean;
-}
-
-export function validatePlansData(data: unknown, options: ValidationOptions = {}): { ok: true; config: PlansConfig } | { ok: false; issues: SchemaIssue[] } {
+export function validatePlansData(data: unknown): { ok: true; config: PlansConfig } | { ok: false; issues: SchemaIssue[] } {
   // reportInput: describeZodIssue tells a missing field (input undefined) from a wrong value (e.g. YAML null).
-  // jitless: parsed once per cold start, so checking directly costs less than compiling a parser first.
-  const parsed = plansFileSchema.safeParse(data, { reportInput: true, jitless: true });
+  // jitless: parsed once per process, so checking directly costs less than compiling a parser first.
+  const parsed = plansFileSchema().safeParse(data, { reportInput: true, jitless: true });
   if (!parsed.success) {
     return {
       ok: false,
@@ -432,7 +435,7 @@ export function validatePlansData(data: unknown, options: ValidationOptions = {}
       }),
     };
   }
-  const issues = semanticIssues(parsed.data, options);
+  const issues = semanticIssues(parsed.data);
   if (issues.length) return { ok: false, issues };
   return {
     ok: true,

@@ -1,5 +1,6 @@
 import { PlanValidationError, type PlanIssue } from './errors.js';
-import { isValidPlanId, validatePlansData, type PlansConfig, type SchemaIssue, type ValidationOptions } from './plan-schema.js';
+import { isValidPlanId, validatePlansData, type PlansConfig, type SchemaIssue } from './plan-schema.js';
+import { isValidTimezone } from './zoned-time.js';
 
 export const DEFAULT_PLANS_FILE = 'backup-plans.yml';
 
@@ -27,15 +28,53 @@ export function toPlanIssue(issue: SchemaIssue, file: string, data: unknown, loc
 }
 
 /**
- * Validates plans already read from the file (the YAML reader's output, or the data the package step built
- * into the bundle, checked again at cold start). Throws PlanValidationError with file, plan id, field path
+ * Validates plans already read from the file (the YAML reader's output, or data built into a bundle that no
+ * package step validated). Throws PlanValidationError with file, plan id, field path
  * and why, and the line and column when `locate` knows them.
  */
-export function plansFromData(data: unknown, file = DEFAULT_PLANS_FILE, locate?: Locate, options: ValidationOptions = {}): PlansConfig {
+export function plansFromData(data: unknown, file = DEFAULT_PLANS_FILE, locate?: Locate): PlansConfig {
   if (data === null || data === undefined) {
     throw new PlanValidationError([{ file, path: '', message: 'the file is empty; it must declare version: 1, primaryRegion and plans' }]);
   }
-  const result = validatePlansData(data, options);
+  const result = validatePlansData(data);
   if (!result.ok) throw new PlanValidationError(result.issues.map((issue) => toPlanIssue(issue, file, data, locate)));
   return result.config;
+}
+
+/** Marks the plans the package step validated and built into a bundle (see bundlePlans). */
+const BUNDLED_FORMAT = 'validated-plans/1';
+
+/** The validated plans as the package step builds them into each function: plain JSON, every default applied. */
+export interface BundledPlans {
+  format: typeof BUNDLED_FORMAT;
+  config: PlansConfig;
+}
+
+export function bundlePlans(config: PlansConfig): BundledPlans {
+  return { format: BUNDLED_FORMAT, config };
+}
+
+/**
+ * The plans built into a Lambda bundle, checked at cold start. The package step validated them with the same
+ * code and built in its result, so the cold start checks what can differ from the machine that packaged them:
+ * every time zone must be known to this runtime's Intl data. Anything else built in (data no package step
+ * validated) gets the whole validation, with its precise errors. Throws PlanValidationError.
+ */
+export function plansFromBundle(bundled: unknown, file = DEFAULT_PLANS_FILE): PlansConfig {
+  if ((bundled as Partial<BundledPlans> | null)?.format !== BUNDLED_FORMAT) return plansFromData(bundled, file);
+  const { config } = bundled as BundledPlans;
+  const issues: PlanIssue[] = [];
+  for (const plan of config.plans) {
+    const zones = new Map([
+      [plan.schedule.timezone, 'schedule.timezone'],
+      ...(plan.drill?.schedule ? [[plan.drill.schedule.timezone, 'drill.schedule.timezone'] as const] : []),
+    ]);
+    for (const [zone, path] of zones) {
+      if (!isValidTimezone(zone)) {
+        issues.push({ file, planId: plan.id, path, message: `unknown timezone "${zone}" in this Lambda runtime's time zone data (the machine that packaged the plans knew it); use another name for the zone or a newer runtime` });
+      }
+    }
+  }
+  if (issues.length) throw new PlanValidationError(issues);
+  return config;
 }

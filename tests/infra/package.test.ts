@@ -147,6 +147,8 @@ describe('packaged function bundle', () => {
     const bundle = readFileSync(join(unpacked, 'functions/create-snapshots.mjs'), 'utf8');
 
     expect(bundle).not.toContain('YAMLParseError');
+    // The package step's validated plans (plans-data.ts, bundlePlans), which the cold start checks against its runtime.
+    expect(bundle).toContain('validated-plans/1');
     for (const plan of plans.plans) expect(bundle).toContain(JSON.stringify(plan.id));
     rmSync(unpacked, { recursive: true, force: true });
   });

@@ -1,8 +1,8 @@
 import { describe, expect, it } from '@jest/globals';
 import { PlanValidationError } from '../../../shared/domain/errors.js';
-import { plansFromData } from '../../../shared/domain/plans-data.js';
+import { bundlePlans, plansFromBundle, plansFromData } from '../../../shared/domain/plans-data.js';
 
-/** The plans as the package step builds them into a bundle: the YAML file's data. */
+/** The plans file's data, as the YAML reader gives it. */
 const data = (plan: Record<string, unknown> = {}) => ({
   version: 1,
   primaryRegion: 'eu-west-1',
@@ -19,7 +19,7 @@ function problemsOf(run: () => unknown): string[] {
   return [];
 }
 
-describe('plansFromData (the plans built into a bundle, checked at cold start)', () => {
+describe('plansFromData (the plans file\'s data, validated whole)', () => {
   it('returns the validated plans', () => {
     const config = plansFromData(data());
 
@@ -39,10 +39,40 @@ describe('plansFromData (the plans built into a bundle, checked at cold start)',
     expect(problemsOf(() => plansFromData(null))).toEqual(['||the file is empty; it must declare version: 1, primaryRegion and plans|no line']);
   });
 
-  it('checks the RPO against the longest gap between runs unless told the package step did', () => {
-    const weeklyWithDailyRpo = data({ rpo: '1d' });
+  it('checks the RPO against the longest gap between runs', () => {
+    expect(problemsOf(() => plansFromData(data({ rpo: '1d' })))).toEqual([expect.stringMatching(/^gold\|rpo\|rpo 1 d is shorter than the longest gap between runs of cron\(0 6 \? \* MON \*\) \(7 d\)/)]);
+  });
+});
 
-    expect(problemsOf(() => plansFromData(weeklyWithDailyRpo))).toEqual([expect.stringMatching(/^gold\|rpo\|rpo 1 d is shorter than the longest gap between runs of cron\(0 6 \? \* MON \*\) \(7 d\)/)]);
-    expect(problemsOf(() => plansFromData(weeklyWithDailyRpo, 'backup-plans.yml', undefined, { scheduleGaps: false }))).toEqual([]);
+describe('plansFromBundle (the plans built into a Lambda bundle, checked at cold start)', () => {
+  /** What esbuild's define puts in the bundle: the package step's validated plans, as JSON. */
+  const built = (config = plansFromData(data({ drill: { schedule: { expression: 'rate(7 days)', timezone: 'Asia/Kolkata' } } }))) =>
+    JSON.parse(JSON.stringify(bundlePlans(config))) as unknown;
+
+  it('gives back exactly the plans the package step validated, every default applied', () => {
+    const validated = plansFromData(data({ copies: [{ region: 'eu-central-1', encrypted: false }], drill: { region: 'dr' } }));
+
+    expect(plansFromBundle(built(validated))).toEqual(validated);
+  });
+
+  it('refuses a time zone this runtime does not know, naming the file, the plan and the field', () => {
+    const bundled = built() as { config: { plans: Array<{ schedule: { timezone: string }; drill: { schedule: { timezone: string } } }> } };
+    const plan = bundled.config.plans[0]!;
+    plan.schedule.timezone = 'Mars/Olympus_Mons';
+    plan.drill.schedule.timezone = 'Mars/Jezero';
+
+    expect(problemsOf(() => plansFromBundle(bundled, 'staging-plans.yml'))).toEqual([
+      expect.stringMatching(/^gold\|schedule\.timezone\|unknown timezone "Mars\/Olympus_Mons" in this Lambda runtime's time zone data/),
+      expect.stringMatching(/^gold\|drill\.schedule\.timezone\|unknown timezone "Mars\/Jezero"/),
+    ]);
+    expect(() => plansFromBundle(bundled, 'staging-plans.yml')).toThrow('staging-plans.yml: plan "gold" schedule.timezone:');
+  });
+
+  it('validates whole anything built in that is not the package step\'s output, with the precise problems', () => {
+    expect(plansFromBundle(data()).plans.map((plan) => plan.id)).toEqual(['gold']);
+    expect(problemsOf(() => plansFromBundle(data({ selection: { resourceTypes: ['tape'] } })))).toEqual([expect.stringMatching(/^gold\|selection\.resourceTypes\[0\]\|unknown resource type "tape"/)]);
+    expect(problemsOf(() => plansFromBundle({ format: 'validated-plans/0', config: {} }))).toEqual(
+      expect.arrayContaining([expect.stringMatching(/^\|format\|unknown field "format"/), expect.stringMatching(/^\|config\|unknown field "config"/), '|primaryRegion|is required|no line', '|plans|is required|no line']),
+    );
   });
 });
