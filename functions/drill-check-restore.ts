@@ -3,11 +3,11 @@ import { drillContextSchema, parseStepEvent, restoreResultSchema, type Readiness
 import { drillAdapters } from '../shared/runtime/drill-runtime.js';
 import { readEnvironment } from '../shared/runtime/environment.js';
 import { lambdaStack } from '../shared/runtime/lambda-stack.js';
-import { createObservability } from '../shared/runtime/observability.js';
+import { createLogging } from '../shared/runtime/observability.js';
 import { checkRestoreReady, drillStep } from '../shared/use-cases/restore-drill.js';
 
 // Restore drill, state CheckRestoreReady (polled): `now` is the state's entered time, from the state machine.
-const observability = createObservability('drill-check-restore');
+const observability = createLogging('drill-check-restore');
 const { logger } = observability;
 const env = readEnvironment();
 const { backendFor } = drillAdapters(env);

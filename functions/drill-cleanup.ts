@@ -2,11 +2,11 @@ import { drillContextSchema, parseStepEvent, type CleanupResult } from '../share
 import { drillAdapters } from '../shared/runtime/drill-runtime.js';
 import { readEnvironment } from '../shared/runtime/environment.js';
 import { lambdaStack } from '../shared/runtime/lambda-stack.js';
-import { createObservability } from '../shared/runtime/observability.js';
+import { createLogging } from '../shared/runtime/observability.js';
 import { cleanupDrill, drillStep } from '../shared/use-cases/restore-drill.js';
 
 // Restore drill, state Cleanup: every path ends here, so it receives the whole state and needs only the drill.
-const observability = createObservability('drill-cleanup');
+const observability = createLogging('drill-cleanup');
 const { logger } = observability;
 const env = readEnvironment();
 const { backendFor } = drillAdapters(env);

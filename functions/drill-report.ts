@@ -2,10 +2,10 @@ import { activityLogOf } from '../shared/aws/activity-log.js';
 import { drillRunRecord, renderDrillReport, type DrillReport } from '../shared/domain/drill-report.js';
 import { readDrillState } from '../shared/domain/drill-state.js';
 import { lambdaStack } from '../shared/runtime/lambda-stack.js';
-import { createObservability } from '../shared/runtime/observability.js';
+import { createLogging } from '../shared/runtime/observability.js';
 
 // Restore drill, state RenderReport: the verdict, the email and the metric data; the state machine sends them.
-const observability = createObservability('drill-report');
+const observability = createLogging('drill-report');
 const { logger } = observability;
 // The daily report reads the latest drill of each plan from the run log.
 const activityLog = activityLogOf({

@@ -3,11 +3,11 @@ import { drillContextSchema, parseStepEvent, selectedRecoveryPointSchema, type R
 import { drillAdapters } from '../shared/runtime/drill-runtime.js';
 import { readEnvironment } from '../shared/runtime/environment.js';
 import { lambdaStack } from '../shared/runtime/lambda-stack.js';
-import { createObservability } from '../shared/runtime/observability.js';
+import { createLogging } from '../shared/runtime/observability.js';
 import { drillStep, restoreRecoveryPoint } from '../shared/use-cases/restore-drill.js';
 
 // Restore drill, state RestoreRecoveryPoint: starts the restore, tagged with the drill id, ownership and expiry.
-const observability = createObservability('drill-restore');
+const observability = createLogging('drill-restore');
 const { logger } = observability;
 const env = readEnvironment();
 const { backendFor } = drillAdapters(env);

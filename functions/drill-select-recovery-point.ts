@@ -4,11 +4,11 @@ import { drillContextSchema, parseStepEvent } from '../shared/domain/drill-state
 import { drillAdapters } from '../shared/runtime/drill-runtime.js';
 import { readEnvironment } from '../shared/runtime/environment.js';
 import { lambdaStack } from '../shared/runtime/lambda-stack.js';
-import { createObservability } from '../shared/runtime/observability.js';
+import { createLogging } from '../shared/runtime/observability.js';
 import { drillStep, selectRecoveryPoint } from '../shared/use-cases/restore-drill.js';
 
 // Restore drill, state SelectRecoveryPoint: the latest completed point of ours in the drill's Region.
-const observability = createObservability('drill-select-recovery-point');
+const observability = createLogging('drill-select-recovery-point');
 const { logger } = observability;
 const env = readEnvironment();
 const { points } = drillAdapters(env);

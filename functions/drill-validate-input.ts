@@ -4,12 +4,12 @@ import { parseStepEvent } from '../shared/domain/drill-state.js';
 import { drillAdapters } from '../shared/runtime/drill-runtime.js';
 import { readEnvironment } from '../shared/runtime/environment.js';
 import { lambdaStack } from '../shared/runtime/lambda-stack.js';
-import { createObservability } from '../shared/runtime/observability.js';
+import { createLogging } from '../shared/runtime/observability.js';
 import { loadPlans } from '../shared/runtime/plans.js';
 import { drillStep, validateDrillInput } from '../shared/use-cases/restore-drill.js';
 
 // Restore drill, state ValidateInput: the execution input and the execution's own id and start time.
-const observability = createObservability('drill-validate-input');
+const observability = createLogging('drill-validate-input');
 const { logger } = observability;
 const plans = loadPlans();
 const env = readEnvironment();

@@ -3,11 +3,11 @@ import { drillContextSchema, parseStepEvent, restoreResultSchema, selectedRecove
 import { drillAdapters } from '../shared/runtime/drill-runtime.js';
 import { readEnvironment } from '../shared/runtime/environment.js';
 import { lambdaStack } from '../shared/runtime/lambda-stack.js';
-import { createObservability } from '../shared/runtime/observability.js';
+import { createLogging } from '../shared/runtime/observability.js';
 import { drillStep, validateRestore } from '../shared/use-cases/restore-drill.js';
 
 // Restore drill, state ValidateRestore: built-in checks, then the plan's validation function if it has one.
-const observability = createObservability('drill-validate-restore');
+const observability = createLogging('drill-validate-restore');
 const { logger } = observability;
 const env = readEnvironment();
 const { backendFor, invoker } = drillAdapters(env);

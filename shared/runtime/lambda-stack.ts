@@ -23,17 +23,17 @@ function publishMetrics(metrics: Metrics): middy.MiddlewareObj<unknown, unknown,
 }
 
 /**
- * The Middy chain every handler shares: structured logs with the request id, metrics flushed once per
- * invocation (Lambda's active tracing records the trace). Errors are logged once here and rethrown so
- * Lambda (and the scheduler's retry policy and dead-letter queue) see the failure.
+ * The Middy chain every handler shares: structured logs with the request id, metrics (where the function
+ * records any) flushed once per invocation (Lambda's active tracing records the trace). Errors are logged
+ * once here and rethrown so Lambda (and the scheduler's retry policy and dead-letter queue) see the failure.
  */
 export function lambdaStack<TEvent, TResult>(
   { logger, metrics }: Observability,
   handler: (event: TEvent, context: Context) => Promise<TResult>,
 ) {
-  return middy<TEvent, TResult>({ timeoutEarlyInMillis: 0 })
-    .use(injectLambdaContext(logger, { resetKeys: true }))
-    .use(publishMetrics(metrics) as middy.MiddlewareObj<TEvent, TResult, Error, Context>)
+  let chain = middy<TEvent, TResult>({ timeoutEarlyInMillis: 0 }).use(injectLambdaContext(logger, { resetKeys: true }));
+  if (metrics) chain = chain.use(publishMetrics(metrics) as middy.MiddlewareObj<TEvent, TResult, Error, Context>);
+  return chain
     .use({
       onError: async (request) => {
         logger.error('invocation failed', { error: request.error as Error });

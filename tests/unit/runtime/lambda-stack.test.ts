@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it, jest } from '@jest/globals
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { Context } from 'aws-lambda';
 import { lambdaStack } from '../../../shared/runtime/lambda-stack.js';
-import { createObservability } from '../../../shared/runtime/observability.js';
+import { createLogging, createObservability } from '../../../shared/runtime/observability.js';
 
 const context = (name: string) => ({ functionName: name, awsRequestId: 'req-1', getRemainingTimeInMillis: () => 60_000 }) as unknown as Context;
 
@@ -70,6 +70,22 @@ describe('lambdaStack', () => {
     await expect(handler({}, context('unit-fails'))).rejects.toThrow('EC2 said no');
 
     expect(emf().filter((line) => line.CopyFailures === 1)).toHaveLength(1);
+    expect(output.filter((line) => line.includes('"invocation failed"'))).toHaveLength(1);
+  });
+
+  it('with a logger alone publishes no metric, not even ColdStart, and still logs a failure once', async () => {
+    const observability = createLogging('unit-logger-only');
+    const handler = lambdaStack(observability, async (event: { fail?: boolean }) => {
+      if (event.fail) throw new Error('restore refused');
+      observability.logger.info('restored');
+      return 'done';
+    });
+
+    expect(await handler({}, context('unit-logger-only'))).toBe('done');
+    await expect(handler({ fail: true }, context('unit-logger-only'))).rejects.toThrow('restore refused');
+
+    expect(emf()).toEqual([]);
+    expect(output.filter((line) => line.includes('"restored"') && line.includes('"function_request_id":"req-1"'))).toHaveLength(1);
     expect(output.filter((line) => line.includes('"invocation failed"'))).toHaveLength(1);
   });
 });
