@@ -70,19 +70,25 @@ function importOnce(file: string, environment: Record<string, string>): { ms: nu
 }
 
 /**
- * Median import times of the function's bundle and of its SDK-clients-only bundle, measured in turns (one
- * of each per round) so that load from elsewhere on the machine weighs on both alike.
+ * Import times of the function's bundle and of its SDK-clients-only bundle, measured in pairs, one of each
+ * back to back (the first of the pair alternating), so that load from elsewhere on the machine weighs on both
+ * alike. The ratio is the median of the pairs' ratios; the times are the medians of each.
  */
-function importTimes(file: string, baseline: string, runs: number, environment: Record<string, string>): { ms: number; baselineMs: number; error?: string } {
+function importTimes(file: string, baseline: string, runs: number, environment: Record<string, string>): { ms: number; baselineMs: number; ratio: number; error?: string } {
   const times: number[] = [];
   const baselineTimes: number[] = [];
+  const ratios: number[] = [];
   for (let run = 0; run < runs; run += 1) {
-    const measured = importOnce(file, environment);
-    if (measured.error) return { ms: Number.NaN, baselineMs: Number.NaN, error: measured.error };
+    const [first, second] = run % 2 === 0 ? [file, baseline] : [baseline, file];
+    const one = importOnce(first, environment);
+    const other = importOnce(second, environment);
+    const [measured, base] = run % 2 === 0 ? [one, other] : [other, one];
+    if (measured.error) return { ms: Number.NaN, baselineMs: Number.NaN, ratio: Number.NaN, error: measured.error };
     times.push(measured.ms);
-    baselineTimes.push(importOnce(baseline, environment).ms);
+    baselineTimes.push(base.ms);
+    ratios.push(measured.ms / base.ms);
   }
-  return { ms: median(times), baselineMs: median(baselineTimes) };
+  return { ms: median(times), baselineMs: median(baselineTimes), ratio: median(ratios) };
 }
 
 export async function benchColdStart(runs = 21): Promise<ColdStartFigure[]> {
@@ -116,7 +122,7 @@ export async function benchColdStart(runs = 21): Promise<ColdStartFigure[]> {
           clients: clients.map((name) => name.replace('client-', '')),
           importMs: measured.ms,
           clientsOnlyMs: measured.baselineMs,
-          ratio: measured.ms / measured.baselineMs,
+          ratio: measured.ratio,
           ...(measured.error ? { error: measured.error } : {}),
         });
       }

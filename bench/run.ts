@@ -61,7 +61,7 @@ rows.push([
   `median of ${planner.runs} runs; ${planner.points} points, ${planner.resources} resources, GFS 24h/7d/4w/12m/3y; ${Math.round(planner.pointsPerSecond).toLocaleString('en')} points/s; ${planner.deleted} to delete`,
 ]);
 
-say('cold start: each function bundled as serverless.yml does, imported in a fresh Node process (median of 21, measured in turns with the clients-only bundle)…');
+say('cold start: each function bundled as serverless.yml does, imported in a fresh Node process (21 pairs with its clients-only bundle; ratio = median of the ratios of the pairs)…');
 for (const figure of await benchColdStart(21)) {
   rows.push([
     `cold start ${figure.fn}`,
