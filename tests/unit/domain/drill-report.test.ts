@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import type { DrillContext, SelectedRecoveryPoint } from '../../../shared/domain/drill.js';
 import { causeMessage, drillRunRecord, objectivesLine, renderDrillReport, type DrillResult } from '../../../shared/domain/drill-report.js';
-import { readDrillState, type DrillState } from '../../../shared/domain/drill-state.js';
+import { drillContextSchema, parseStepEvent, readDrillState, type DrillState } from '../../../shared/domain/drill-state.js';
 
 const DRILL: DrillContext = {
   id: 'drill-20261126-1500-3f9a0c1d',
@@ -235,5 +235,29 @@ describe('drillRunRecord', () => {
     expect(failed?.drill).toMatchObject({ passed: false, cause: 'RestoreRecoveryPoint: no capacity' });
     expect(failed?.failures).toEqual([{ resourceId: 'vol-1', errorName: 'InsufficientDBInstanceCapacity', reason: 'no capacity' }]);
     expect(drillRunRecord(result({ verdict: 'BAD_INPUT', planId: null }))).toBeUndefined();
+  });
+});
+
+describe('parseStepEvent', () => {
+  it('names the step and, for each wrong field, what it expected and what it received', () => {
+    const broken = { ...DRILL, id: 42, trigger: 'cron', startedAt: 'this morning', planId: '', settings: undefined };
+
+    let message = '';
+    try {
+      parseStepEvent('drill-restore', drillContextSchema, broken);
+    } catch (error) {
+      message = (error as Error).message;
+    }
+
+    expect(message).toContain('drill-restore received state data it cannot use');
+    expect(message).toContain('id: expected string, received number');
+    expect(message).toContain('trigger: expected one of "cli"|"schedule"|"console"');
+    expect(message).toContain('startedAt: expected an ISO-8601 timestamp');
+    expect(message).toContain('planId: expected string of at least 1 character(s)');
+    expect(message).toContain('settings: expected object, received undefined');
+  });
+
+  it('returns the part when it is whole', () => {
+    expect(parseStepEvent('drill-restore', drillContextSchema, DRILL)).toEqual(DRILL);
   });
 });
