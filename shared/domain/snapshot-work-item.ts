@@ -25,7 +25,6 @@ const workItemSchema = z.strictObject(
     type: z.enum(RESOURCE_TYPES, { error: `type must be one of ${RESOURCE_TYPES.join(', ')}` }),
     tags: z.record(z.string(), z.string({ error: 'tags must map tag keys to text values' }), { error: 'tags must map tag keys to text values' }),
   },
-  { error: 'a work item is a JSON object with planId, slot, resourceId, type and tags' },
 );
 
 /** Parses one work queue message body; anything else is a BadInputError naming every wrong field. */

@@ -10,6 +10,7 @@ import { parseReconcileRun } from '../../../shared/domain/reconcile-run-event.js
 import { parseReportRun } from '../../../shared/domain/report-run-event.js';
 import { parseScheduledRun } from '../../../shared/domain/scheduled-run-event.js';
 import { parseSnapshotCompletion, parseSnapshotFailure } from '../../../shared/domain/snapshot-completion-event.js';
+import { parseSnapshotWorkItem } from '../../../shared/domain/snapshot-work-item.js';
 import { parseSyncDlmRun } from '../../../shared/domain/sync-dlm-run-event.js';
 import { runCli } from '../../support/cli.js';
 
@@ -56,6 +57,11 @@ const cases: Array<[entry: string, parse: (input: unknown) => unknown, input: un
   ['copy-snapshot', parseSnapshotCompletion, { ...fixture('ebs-create-snapshot-succeeded.json'), time: 'noon' }, 'time must be an ISO-8601 timestamp'],
   ['copy-snapshot', parseSnapshotCompletion, withDetail('rds-db-snapshot-created.json', { SourceArn: 'arn:aws:rds:eu-west-1:123456789012:db:orders' }), 'is not an RDS snapshot or cluster snapshot ARN'],
   ['copy-snapshot', parseSnapshotCompletion, withDetail('ebs-create-snapshots-succeeded.json', { snapshots: 'all' }), 'detail.snapshots must be the list of snapshots'],
+  ['copy-snapshot', parseSnapshotCompletion, withDetail('ebs-create-snapshots-succeeded.json', { snapshots: ['snap-1'] }), 'detail.snapshots[] must be objects with snapshot_id and status'],
+  ['copy-snapshot', parseSnapshotCompletion, withDetail('ebs-create-snapshot-succeeded.json', { cause: 42 }), 'detail.cause must be text'],
+  ['copy-snapshot', parseSnapshotCompletion, withDetail('rds-db-snapshot-created.json', { Message: ['created'] }), 'detail.Message must be text'],
+  ['create-snapshots-worker', (input) => parseSnapshotWorkItem(input as string), '{"planId":"gold","slot":"2026-11-26T15:00Z","resourceId":"vol-1","type":"ebs-volume","tags":{"team":7}}', 'tags must map tag keys to text values'],
+  ['create-snapshots-worker', (input) => parseSnapshotWorkItem(input as string), '["gold"]', 'the snapshot worker received a message that is not a work item: the payload must be a JSON object, not a list'],
   ['notify-failure', parseSnapshotFailure, fixture('ebs-create-snapshot-succeeded.json'), 'notify-failure received an event that reports no failure: detail.result is "succeeded", expected "failed"'],
   ['notify-failure', parseSnapshotFailure, fixture('rds-db-snapshot-created.json'), 'notify-failure received an event it does not handle'],
   ['notify-failure', parseSnapshotFailure, 'failed', 'notify-failure received an event it does not handle'],
@@ -81,7 +87,7 @@ describe('entry points refuse bad input with a precise BadInputError', () => {
 
   it('covers every kind of entry point', () => {
     expect(new Set(cases.map(([entry]) => entry))).toEqual(
-      new Set(['create-snapshots', 'prune', 'reconcile', 'report', 'drill-janitor', 'sync-dlm', 'copy-snapshot', 'notify-failure', 'restore-drill']),
+      new Set(['create-snapshots', 'prune', 'reconcile', 'report', 'drill-janitor', 'sync-dlm', 'copy-snapshot', 'notify-failure', 'restore-drill', 'create-snapshots-worker']),
     );
   });
 });
