@@ -5,12 +5,12 @@ import { isKnownRegion } from './regions.js';
 import { RESOURCE_TYPES, type ResourceType } from './resource-types.js';
 import type { RetentionPolicy, RetentionTiers } from './retention-planner.js';
 import {
-  isValidTimezone,
   longestGapMs,
   parseScheduleExpression,
   ScheduleExpressionError,
   type ScheduleExpression,
 } from './schedule-expression.js';
+import { isValidTimezone } from './zoned-time.js';
 
 export { RESOURCE_TYPES, type ResourceType } from './resource-types.js';
 export const DLM_RESOURCE_TYPES: readonly ResourceType[] = ['ebs-volume', 'ec2-instance'];

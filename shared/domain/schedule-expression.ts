@@ -7,8 +7,6 @@
  */
 import { isValidTimezone, localToInstant, offsetMinutesAt } from './zoned-time.js';
 
-export { isValidTimezone };
-
 export type RateUnit = 'minute' | 'hour' | 'day';
 
 export interface RateExpression {

@@ -1,5 +1,5 @@
 import type { ReportSettings } from '../domain/report-model.js';
-import { isValidTimezone } from '../domain/schedule-expression.js';
+import { isValidTimezone } from '../domain/zoned-time.js';
 import { ConfigurationError } from './environment.js';
 
 /** Report settings from deploy parameters (serverless.yml → environment), checked at cold start. */

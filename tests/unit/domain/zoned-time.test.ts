@@ -4,6 +4,7 @@ import { DateTime, IANAZone } from 'luxon';
 import {
   formatLocal,
   isoWeekOf,
+  isValidTimezone,
   localFields,
   localToInstant,
   offsetMinutesAt,
@@ -272,5 +273,26 @@ describe('zoned time against luxon', () => {
       ),
       { numRuns: 5_000 },
     );
+  });
+});
+
+describe('isValidTimezone', () => {
+  it.each([
+    ['Europe/Paris', true],
+    ['America/New_York', true],
+    ['UTC', true],
+    // Aliases are not in the runtime's list of canonical zones, but are zones all the same.
+    ['US/Pacific', true],
+    ['Asia/Calcutta', true],
+    ['europe/paris', true],
+    ['Mars/Olympus_Mons', false],
+    ['', false],
+    ['+05:00', false],
+  ])('reports %j as %s', (timezone, valid) => {
+    // Prepare / Act
+    const result = isValidTimezone(timezone);
+
+    // Assess
+    expect(result).toBe(valid);
   });
 });
