@@ -2,7 +2,7 @@ import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { Context } from 'aws-lambda';
 import { parseReconcileRun } from '../shared/domain/reconcile-run-event.js';
 import { ConfigurationError } from '../shared/runtime/environment.js';
-import { copyRuntime } from '../shared/runtime/copy-runtime.js';
+import { copyOutcomeLogger, copyRuntime } from '../shared/runtime/copy-runtime.js';
 import { lambdaStack } from '../shared/runtime/lambda-stack.js';
 import { createObservability } from '../shared/runtime/observability.js';
 import { copyActivity } from '../shared/use-cases/copy-activity.js';
@@ -29,7 +29,7 @@ export const handler = lambdaStack(observability, async (event: unknown, context
       ...(claim ? { guard: claim.guard } : {}),
       retry: retryDelays.transient,
       remainingTimeMs: () => context.getRemainingTimeInMillis(),
-      onProgress: (outcome) => (outcome.status === 'failed' ? logger.error(`copy ${outcome.status}`, { ...outcome }) : logger.info(`copy ${outcome.status}`, { ...outcome })),
+      onProgress: copyOutcomeLogger(logger),
     },
   );
   metrics.addMetric('CopiesStarted', MetricUnit.Count, summary.started);

@@ -1,6 +1,6 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import { BadInputError } from '../shared/domain/errors.js';
+import { parseJsonBody } from '../shared/domain/entry-payload.js';
 import { parseSnapshotCompletion, type SnapshotCompletion } from '../shared/domain/snapshot-completion-event.js';
 import * as clock from '../shared/runtime/clock.js';
 import { copyOutcomeLogger, copyRuntime } from '../shared/runtime/copy-runtime.js';
@@ -17,13 +17,7 @@ const logOutcome = copyOutcomeLogger(logger);
 
 /** A record's body as the completion event EventBridge put in the queue; throws BadInputError naming what is wrong. */
 function completionOf(body: string): SnapshotCompletion {
-  let event: unknown;
-  try {
-    event = JSON.parse(body);
-  } catch (error) {
-    throw new BadInputError('copy-snapshot received a queue message that is not JSON', [(error as Error).message]);
-  }
-  return parseSnapshotCompletion(event);
+  return parseSnapshotCompletion(parseJsonBody(body, 'copy-snapshot received a queue message that is not JSON'));
 }
 
 /**

@@ -19,7 +19,7 @@ import {
 import { rdsCopyIdentifier, type CopyService } from '../domain/copies.js';
 import { TAG, toTagList, type Tags } from '../domain/recovery-point-tags.js';
 import type { StoredSnapshot } from '../domain/recovery-points.js';
-import { fromEbsSnapshot, fromRdsClusterSnapshot, fromRdsSnapshot } from './stored-snapshot.js';
+import { fromEbsSnapshot, fromRdsClusterSnapshot, fromRdsSnapshot, isSnapshotNotFound } from './stored-snapshot.js';
 import type { CompletedSnapshotRef } from '../domain/snapshot-completion-event.js';
 import type { CopyBackend, StartCopyRequest, StartedCopy } from '../use-cases/copy-snapshots.js';
 import { SnapshotCatalog } from './snapshot-catalog.js';
@@ -36,7 +36,6 @@ export class CopyIdentifierConflictError extends Error {
 }
 
 const errorName = (error: unknown) => (error as { name?: string })?.name ?? '';
-const NOT_FOUND = /^(InvalidSnapshot\.NotFound|DBSnapshotNotFound(Fault)?|DBClusterSnapshotNotFound(Fault)?)$/;
 const ALREADY_EXISTS = /^DB(Cluster)?SnapshotAlreadyExists(Fault)?$/;
 
 /**
@@ -131,7 +130,7 @@ export class AwsCopyBackend implements CopyBackend {
       const snapshot = result.DBClusterSnapshots?.[0];
       return snapshot ? fromRdsClusterSnapshot(snapshot, region) : undefined;
     } catch (error) {
-      if (NOT_FOUND.test(errorName(error))) return undefined;
+      if (isSnapshotNotFound(error)) return undefined;
       throw error;
     }
   }

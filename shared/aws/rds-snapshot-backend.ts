@@ -11,17 +11,13 @@ import type { Plan, ResourceType } from '../domain/plan-schema.js';
 import { planSelects } from '../domain/plan-selection.js';
 import { fromTagList, rdsSnapshotIdentifier, TAG, toTagList, type Tags } from '../domain/recovery-point-tags.js';
 import type { ProtectedResource, SnapshotBackend } from '../use-cases/create-snapshots.js';
+import { isSnapshotNotFound } from './stored-snapshot.js';
 
 const PAGE_SIZE = 100;
 
 /** The identifier is taken, but not by our snapshot of this resource: never treat that as success. */
 export class SnapshotIdentifierConflictError extends Error {
   override readonly name = 'SnapshotIdentifierConflictError';
-}
-
-function isNotFound(error: unknown): boolean {
-  const name = (error as { name?: string })?.name ?? '';
-  return /^DB(Cluster)?SnapshotNotFound(Fault)?$/.test(name);
 }
 
 /**
@@ -120,14 +116,10 @@ export class RdsSnapshotBackend implements SnapshotBackend {
    * This stack's snapshot of one resource in this slot, found by its deterministic identifier; empty when
    * there is none (or the identifier holds someone else's snapshot, which creation then refuses).
    */
-  async findSlotRecoveryPoint(query: { stack: string; planId: string; slot: string; resourceId: string; type?: ResourceType }): Promise<string[]> {
+  async findSlotRecoveryPoint(query: { stack: string; planId: string; slot: string; resourceId: string; type: ResourceType }): Promise<string[]> {
     const identifier = rdsSnapshotIdentifier(query.planId, query.resourceId, new Date(query.slot));
-    const types: ResourceType[] = query.type ? [query.type] : ['rds-instance', 'aurora-cluster'];
-    for (const type of types) {
-      const existing = await this.describeSnapshot(type, identifier);
-      if (existing && existing.source === query.resourceId && existing.tags[TAG.stack] === query.stack) return [identifier];
-    }
-    return [];
+    const existing = await this.describeSnapshot(query.type, identifier);
+    return existing && existing.source === query.resourceId && existing.tags[TAG.stack] === query.stack ? [identifier] : [];
   }
 
   private async describeSnapshot(type: ResourceType, identifier: string): Promise<{ source?: string; tags: Tags } | undefined> {
@@ -141,7 +133,7 @@ export class RdsSnapshotBackend implements SnapshotBackend {
       const snapshot = result.DBSnapshots?.[0];
       return snapshot ? { source: snapshot.DBInstanceIdentifier, tags: fromTagList(snapshot.TagList) } : undefined;
     } catch (error) {
-      if (isNotFound(error)) return undefined;
+      if (isSnapshotNotFound(error)) return undefined;
       throw error;
     }
   }

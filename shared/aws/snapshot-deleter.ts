@@ -3,6 +3,7 @@ import { DeleteDBClusterSnapshotCommand, DeleteDBSnapshotCommand, type RDSClient
 import { TAG } from '../domain/recovery-point-tags.js';
 import { isDlmSnapshot, type StoredSnapshot } from '../domain/recovery-points.js';
 import type { DeleteResult, SnapshotDeleter } from '../use-cases/prune-recovery-points.js';
+import { isSnapshotNotFound } from './stored-snapshot.js';
 
 /** A delete was asked for a snapshot that does not carry this stack's ownership tag: refused before any call. */
 export class NotOurSnapshotError extends Error {
@@ -14,7 +15,6 @@ export class DlmSnapshotRefusedError extends Error {
   override readonly name = 'DlmSnapshotRefusedError';
 }
 
-const NOT_FOUND = /^(InvalidSnapshot\.NotFound|DB(Cluster)?SnapshotNotFound(Fault)?)$/;
 
 function errorName(error: unknown): string {
   return (error as { name?: string })?.name ?? '';
@@ -50,7 +50,7 @@ export class AwsSnapshotDeleter implements SnapshotDeleter {
     } catch (error) {
       const name = errorName(error);
       if (name === 'InvalidSnapshot.InUse') return { status: 'in-use', reason: (error as Error).message };
-      if (NOT_FOUND.test(name)) return { status: 'already-gone' };
+      if (isSnapshotNotFound(error)) return { status: 'already-gone' };
       throw error;
     }
   }

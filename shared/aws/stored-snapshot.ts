@@ -3,6 +3,11 @@ import type { DBClusterSnapshot, DBSnapshot } from '@aws-sdk/client-rds';
 import { fromTagList } from '../domain/recovery-point-tags.js';
 import { pointStateOf, type StoredSnapshot } from '../domain/recovery-points.js';
 
+/** The errors EC2 and RDS give for a snapshot that does not exist, or no longer does. */
+export function isSnapshotNotFound(error: unknown): boolean {
+  return /^(InvalidSnapshot\.NotFound|DB(Cluster)?SnapshotNotFound(Fault)?)$/.test((error as { name?: string } | undefined)?.name ?? '');
+}
+
 /** EC2 and RDS describe the same facts under different names: one mapping each, shared by every adapter. */
 export function fromEbsSnapshot(snapshot: Snapshot, region: string): StoredSnapshot {
   return {

@@ -32,3 +32,12 @@ export function parseEntryPayload<Schema extends z.ZodMiniType>(schema: Schema, 
     }),
   );
 }
+
+/** A queue message's body as JSON; a body that is not JSON is a BadInputError naming who refused it and why. */
+export function parseJsonBody(body: string, refusal: string): unknown {
+  try {
+    return JSON.parse(body);
+  } catch (error) {
+    throw new BadInputError(refusal, [`${(error as Error).message}: ${body.slice(0, 120)}`]);
+  }
+}

@@ -1,6 +1,5 @@
 import * as z from 'zod/mini';
-import { parseEntryPayload } from './entry-payload.js';
-import { BadInputError } from './errors.js';
+import { parseEntryPayload, parseJsonBody } from './entry-payload.js';
 import { RESOURCE_TYPES, type ResourceType } from './resource-types.js';
 import type { Tags } from './recovery-point-tags.js';
 
@@ -29,11 +28,6 @@ const workItemSchema = z.strictObject(
 
 /** Parses one work queue message body; anything else is a BadInputError naming every wrong field. */
 export function parseSnapshotWorkItem(body: string): SnapshotWorkItem {
-  let data: unknown;
-  try {
-    data = JSON.parse(body);
-  } catch {
-    throw new BadInputError('the snapshot worker received a message that is not JSON', [body.slice(0, 120)]);
-  }
+  const data = parseJsonBody(body, 'the snapshot worker received a message that is not JSON');
   return parseEntryPayload(workItemSchema, data, 'the snapshot worker received a message that is not a work item');
 }

@@ -38,7 +38,7 @@ export interface SnapshotBackend {
    * again, after a create whose answer may have been lost, and before a resource is reported not ready (RDS
    * is `backing-up` while our own snapshot of the slot runs).
    */
-  findSlotRecoveryPoint?(query: { stack: string; planId: string; slot: string; resourceId: string; type?: ResourceType }): Promise<string[]>;
+  findSlotRecoveryPoint?(query: { stack: string; planId: string; slot: string; resourceId: string; type: ResourceType }): Promise<string[]>;
   createRecoveryPoint(resource: ProtectedResource, request: { planId: string; slot: Date; tags: Tags }): Promise<CreatedRecoveryPoint>;
 }
 

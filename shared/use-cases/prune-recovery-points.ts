@@ -265,6 +265,12 @@ export function pruneRegionsOf(config: PlansConfig): string[] {
   return [...new Set([config.primaryRegion, ...config.plans.flatMap((plan) => plan.copies.map((copy) => copy.region))])];
 }
 
+/** The Region's snapshots that carry this stack's ownership tag (transient failures retried). */
+async function listOurSnapshots(deps: Pick<PruneDeps, 'catalog' | 'stack' | 'retry'>): Promise<StoredSnapshot[]> {
+  const snapshots = await retryTransient(() => deps.catalog.listOurs({ stack: deps.stack }), deps.retry ?? TRANSIENT_RETRY_DEFAULTS);
+  return snapshots.filter((snapshot) => snapshot.tags[TAG.stack] === deps.stack);
+}
+
 /**
  * Prunes one Region. Never deletes a snapshot without our ownership tag, of a plan missing from the plans
  * file, of a plan without a rule for this Region, or that the planner keeps; deletes points oldest first
@@ -278,7 +284,7 @@ export async function pruneRecoveryPoints(request: PruneRequest, deps: PruneDeps
   const graceMs = deps.missedSlotGraceMs ?? PRUNE_DEFAULTS.missedSlotGraceMs;
 
   const retry = deps.retry ?? TRANSIENT_RETRY_DEFAULTS;
-  const snapshots = (await retryTransient(() => deps.catalog.listOurs({ stack: deps.stack }), retry)).filter((snapshot) => snapshot.tags[TAG.stack] === deps.stack);
+  const snapshots = await listOurSnapshots(deps);
   const points = groupRecoveryPoints(snapshots).filter((point) => point.region === region);
   // DLM's policy owns the retention of what it made, whatever engine the plan runs on now: never planned here.
   const madeByDlm = (point: StoredRecoveryPoint) => point.snapshots.some(isDlmSnapshot);
@@ -439,9 +445,6 @@ async function deleteOne(
   deps: Pick<PruneDeps, 'stack' | 'deleter' | 'retry'>,
 ): Promise<Pick<SnapshotOutcome, 'status' | 'errorName' | 'reason'>> {
   const tags = snapshot.tags;
-  if (isDlmSnapshot(snapshot)) {
-    return { status: 'failed', errorName: 'DlmSnapshotRefusedError', reason: `refused: snapshot ${snapshot.id} was made by Data Lifecycle Manager, whose policy owns its retention; not deleted` };
-  }
   if (tags[TAG.stack] !== deps.stack || tags[TAG.plan] !== point.planId || tags[TAG.resourceId] !== point.resourceId || tags[TAG.slot] !== point.slot) {
     return { status: 'failed', errorName: 'NotOurSnapshot', reason: `snapshot ${snapshot.id} does not carry this stack's tags for ${point.id}; not deleted` };
   }
@@ -491,8 +494,8 @@ export async function pruneEveryRegion(
     // A DR Region not pruned this run is still listed (nothing more) for its pending copies.
     for (const region of pruneRegionsOf(request.config).filter((candidate) => !request.regions.includes(candidate))) {
       const deps = depsFor(region);
-      const snapshots = await retryTransient(() => deps.catalog.listOurs({ stack: deps.stack }), deps.retry ?? TRANSIENT_RETRY_DEFAULTS).catch(() => []);
-      for (const source of pendingCopySourcesIn(snapshots.filter((snapshot) => snapshot.tags[TAG.stack] === deps.stack), region)) pendingCopySources.add(source);
+      const snapshots = await listOurSnapshots(deps).catch(() => []);
+      for (const source of pendingCopySourcesIn(snapshots, region)) pendingCopySources.add(source);
     }
   }
   for (const region of order) {
