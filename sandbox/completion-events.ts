@@ -100,10 +100,10 @@ export function rdsSnapshotEvent(input: { region: string; identifier: string; cl
 
 /**
  * What copy-snapshot receives: the events as the copy-completion queue's event source hands them over, one SQS
- * record per event with the event as its body (infra/resources/copy-completion-queue.yml), `receiveCount`
- * deliveries so far.
+ * record per event with the event as its body (infra/resources/copy-completion-queue.yml), each on its first
+ * delivery.
  */
-export function queueBatch(events: readonly unknown[], options: { region: string; queue?: string; receiveCount?: number }): SQSEvent {
+export function queueBatch(events: readonly unknown[], options: { region: string; queue?: string }): SQSEvent {
   const queueArn = `arn:aws:sqs:${options.region}:${ACCOUNT}:${options.queue ?? 'copy-completion'}`;
   return {
     Records: events.map((event) => {
@@ -113,7 +113,7 @@ export function queueBatch(events: readonly unknown[], options: { region: string
         messageId: randomUUID(),
         receiptHandle: randomUUID(),
         body,
-        attributes: { ApproximateReceiveCount: String(options.receiveCount ?? 1), SentTimestamp: sent, SenderId: 'AIDAEVENTBRIDGE', ApproximateFirstReceiveTimestamp: sent },
+        attributes: { ApproximateReceiveCount: '1', SentTimestamp: sent, SenderId: 'AIDAEVENTBRIDGE', ApproximateFirstReceiveTimestamp: sent },
         messageAttributes: {},
         md5OfBody: createHash('md5').update(body).digest('hex'),
         eventSource: 'aws:sqs',

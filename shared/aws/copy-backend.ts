@@ -35,6 +35,8 @@ export class CopyIdentifierConflictError extends Error {
   override readonly name = 'CopyIdentifierConflictError';
 }
 
+/** EC2 takes up to 200 values in one DescribeSnapshots filter. */
+const FILTER_VALUES_PER_CALL = 200;
 const errorName = (error: unknown) => (error as { name?: string })?.name ?? '';
 const ALREADY_EXISTS = /^DB(Cluster)?SnapshotAlreadyExists(Fault)?$/;
 
@@ -77,10 +79,10 @@ export class AwsCopyBackend implements CopyBackend {
   async listCopiesOf(region: string, stack: string, sources: readonly StoredSnapshot[]): Promise<StoredSnapshot[]> {
     const found: StoredSnapshot[] = [];
     const ebs = sources.filter((source) => source.kind === 'ebs').map((source) => source.id);
-    for (let start = 0; start < ebs.length; start += 200) {
+    for (let start = 0; start < ebs.length; start += FILTER_VALUES_PER_CALL) {
       const Filters = [
         { Name: `tag:${TAG.stack}`, Values: [stack] },
-        { Name: `tag:${TAG.sourceSnapshotId}`, Values: ebs.slice(start, start + 200) },
+        { Name: `tag:${TAG.sourceSnapshotId}`, Values: ebs.slice(start, start + FILTER_VALUES_PER_CALL) },
       ];
       for await (const page of paginateDescribeSnapshots({ client: this.clients.ec2(region), pageSize: 1000 }, { OwnerIds: ['self'], Filters })) {
         for (const snapshot of page.Snapshots ?? []) found.push(fromEbsSnapshot(snapshot, region));
@@ -101,8 +103,8 @@ export class AwsCopyBackend implements CopyBackend {
   async describeMany(region: string, refs: readonly CompletedSnapshotRef[]): Promise<StoredSnapshot[]> {
     const found: StoredSnapshot[] = [];
     const ebs = [...new Set(refs.filter((ref) => ref.kind === 'ebs').map((ref) => ref.id))];
-    for (let start = 0; start < ebs.length; start += 200) {
-      const Filters = [{ Name: 'snapshot-id', Values: ebs.slice(start, start + 200) }];
+    for (let start = 0; start < ebs.length; start += FILTER_VALUES_PER_CALL) {
+      const Filters = [{ Name: 'snapshot-id', Values: ebs.slice(start, start + FILTER_VALUES_PER_CALL) }];
       for await (const page of paginateDescribeSnapshots({ client: this.clients.ec2(region), pageSize: 1000 }, { OwnerIds: ['self'], Filters })) {
         for (const snapshot of page.Snapshots ?? []) found.push(fromEbsSnapshot(snapshot, region));
       }
