@@ -28,9 +28,9 @@ const KMS_KEY_ID = /^(?:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]
 const KMS_HELP = 'a key id, mrk- id, alias/name or key/alias ARN in that Region';
 
 /**
- * The plans file's schema, built on first use: a Lambda bundle checks the package step's validated plans at
- * cold start without it (plans-data.ts, plansFromBundle), so it builds the schema only for data that step did
- * not validate, and the CLI and the package step build it once.
+ * The plans file's schema, built on first use, once, by the CLI and the package step. No Lambda bundle carries
+ * it: a function checks the package step's validated plans at cold start without it (plans-data.ts,
+ * plansFromBundle).
  */
 function buildPlansFileSchema() {
   const text = (what: string) => z.string({ error: `must be ${what}` });

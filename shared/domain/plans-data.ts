@@ -57,11 +57,20 @@ export function bundlePlans(config: PlansConfig): BundledPlans {
 /**
  * The plans built into a Lambda bundle, checked at cold start. The package step validated them with the same
  * code and built in its result, so the cold start checks what can differ from the machine that packaged them:
- * every time zone must be known to this runtime's Intl data. Anything else built in (data no package step
- * validated) gets the whole validation, with its precise errors. Throws PlanValidationError.
+ * every time zone must be known to this runtime's Intl data. Anything else built in is refused: no package
+ * step validated it, and a bundle that carries no plans schema cannot (the schema and its messages stay out
+ * of every function). Throws PlanValidationError naming the file, and the plan and field where there is one.
  */
 export function plansFromBundle(bundled: unknown, file = DEFAULT_PLANS_FILE): PlansConfig {
-  if ((bundled as Partial<BundledPlans> | null)?.format !== BUNDLED_FORMAT) return plansFromData(bundled, file);
+  if ((bundled as Partial<BundledPlans> | null)?.format !== BUNDLED_FORMAT) {
+    throw new PlanValidationError([
+      {
+        file,
+        path: '',
+        message: `the plans built into this function are not the package step's validated plans (${BUNDLED_FORMAT}); package or deploy with osls (npx osls package), which validates ${file} and builds in the result`,
+      },
+    ]);
+  }
   const { config } = bundled as BundledPlans;
   const issues: PlanIssue[] = [];
   for (const plan of config.plans) {
