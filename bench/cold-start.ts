@@ -2,7 +2,8 @@
  * Cold start per function: each handler bundled with esbuild exactly as serverless.yml bundles it (ESM,
  * minified, Node 24, the createRequire banner, the plans file built in), its size, and the time a fresh
  * Node process takes to import it (median of several runs) over the time to import a bundle holding only
- * the SDK clients the function uses, each built once.
+ * the SDK clients the function uses, each built once; and the milliseconds the function adds to that import,
+ * which, unlike the ratio, does not shrink as the function's SDK clients grow.
  */
 import { build } from 'esbuild';
 import { spawnSync } from 'node:child_process';
@@ -20,6 +21,8 @@ export interface ColdStartFigure {
   clients: string[];
   importMs: number;
   clientsOnlyMs: number;
+  /** Milliseconds the function adds to its SDK clients' import: the median of the pairs' differences. */
+  overheadMs: number;
   ratio: number;
   error?: string;
 }
@@ -74,21 +77,23 @@ function importOnce(file: string, environment: Record<string, string>): { ms: nu
  * back to back (the first of the pair alternating), so that load from elsewhere on the machine weighs on both
  * alike. The ratio is the median of the pairs' ratios; the times are the medians of each.
  */
-function importTimes(file: string, baseline: string, runs: number, environment: Record<string, string>): { ms: number; baselineMs: number; ratio: number; error?: string } {
+function importTimes(file: string, baseline: string, runs: number, environment: Record<string, string>): { ms: number; baselineMs: number; overheadMs: number; ratio: number; error?: string } {
   const times: number[] = [];
   const baselineTimes: number[] = [];
   const ratios: number[] = [];
+  const overheads: number[] = [];
   for (let run = 0; run < runs; run += 1) {
     const [first, second] = run % 2 === 0 ? [file, baseline] : [baseline, file];
     const one = importOnce(first, environment);
     const other = importOnce(second, environment);
     const [measured, base] = run % 2 === 0 ? [one, other] : [other, one];
-    if (measured.error) return { ms: Number.NaN, baselineMs: Number.NaN, ratio: Number.NaN, error: measured.error };
+    if (measured.error) return { ms: Number.NaN, baselineMs: Number.NaN, overheadMs: Number.NaN, ratio: Number.NaN, error: measured.error };
     times.push(measured.ms);
     baselineTimes.push(base.ms);
     ratios.push(measured.ms / base.ms);
+    overheads.push(measured.ms - base.ms);
   }
-  return { ms: median(times), baselineMs: median(baselineTimes), ratio: median(ratios) };
+  return { ms: median(times), baselineMs: median(baselineTimes), overheadMs: median(overheads), ratio: median(ratios) };
 }
 
 export async function benchColdStart(runs = 21): Promise<ColdStartFigure[]> {
@@ -122,6 +127,7 @@ export async function benchColdStart(runs = 21): Promise<ColdStartFigure[]> {
           clients: clients.map((name) => name.replace('client-', '')),
           importMs: measured.ms,
           clientsOnlyMs: measured.baselineMs,
+          overheadMs: measured.overheadMs,
           ratio: measured.ratio,
           ...(measured.error ? { error: measured.error } : {}),
         });

@@ -61,14 +61,16 @@ rows.push([
   `median of ${planner.runs} runs; ${planner.points} points, ${planner.resources} resources, GFS 24h/7d/4w/12m/3y; ${Math.round(planner.pointsPerSecond).toLocaleString('en')} points/s; ${planner.deleted} to delete`,
 ]);
 
-say('cold start: each function bundled as serverless.yml does, imported in a fresh Node process (21 pairs with its clients-only bundle; ratio = median of the ratios of the pairs)…');
+say('cold start: each function bundled as serverless.yml does, imported in a fresh Node process (21 pairs with its clients-only bundle; ratio = median of the ratios of the pairs, +ms = median of their differences)…');
 for (const figure of await benchColdStart(21)) {
   rows.push([
     `cold start ${figure.fn}`,
     `${(figure.bytes / 1024).toFixed(0)} KiB, ${figure.importMs.toFixed(0)} ms`,
     Number.isNaN(figure.ratio) ? 'n/a' : figure.ratio.toFixed(2),
     '<= 1.15',
-    figure.error ? `import failed: ${figure.error}` : `vs ${figure.clientsOnlyMs.toFixed(0)} ms for a bundle that only builds its SDK clients (${figure.clients.join(', ')})`,
+    figure.error
+      ? `import failed: ${figure.error}`
+      : `vs ${figure.clientsOnlyMs.toFixed(0)} ms for a bundle that only builds its SDK clients (${figure.clients.join(', ')}): ${figure.overheadMs >= 0 ? '+' : ''}${figure.overheadMs.toFixed(0)} ms`,
   ]);
 }
 
