@@ -16,7 +16,7 @@ import {
   DescribeDBSnapshotsCommand,
   type RDSClient,
 } from '@aws-sdk/client-rds';
-import { rdsCopyIdentifier, type CopyService } from '../domain/copies.js';
+import { copyServiceOf, rdsCopyIdentifier, type CopyService } from '../domain/copies.js';
 import { TAG, toTagList, type Tags } from '../domain/recovery-point-tags.js';
 import type { StoredSnapshot } from '../domain/recovery-points.js';
 import { fromEbsSnapshot, fromRdsClusterSnapshot, fromRdsSnapshot, isSnapshotNotFound } from './stored-snapshot.js';
@@ -38,6 +38,8 @@ export class CopyIdentifierConflictError extends Error {
 /** EC2 takes up to 200 values in one DescribeSnapshots filter. */
 const FILTER_VALUES_PER_CALL = 200;
 const errorName = (error: unknown) => (error as { name?: string })?.name ?? '';
+/** A copy of ours still being made (it carries the source tag only copies carry). */
+const isInFlightCopy = (snapshot: StoredSnapshot) => snapshot.state === 'pending' && TAG.sourceSnapshotId in snapshot.tags;
 const ALREADY_EXISTS = /^DB(Cluster)?SnapshotAlreadyExists(Fault)?$/;
 
 /**
@@ -53,22 +55,8 @@ export class AwsCopyBackend implements CopyBackend {
 
   /** Our copies still pending in a Region: EBS by server-side filters (one call), RDS by listing its manual snapshots. */
   async listInFlight(region: string, stack: string, services: ReadonlySet<CopyService>): Promise<StoredSnapshot[]> {
-    const found: StoredSnapshot[] = [];
-    if (services.has('ebs')) {
-      const Filters = [
-        { Name: `tag:${TAG.stack}`, Values: [stack] },
-        { Name: 'tag-key', Values: [TAG.sourceSnapshotId] },
-        { Name: 'status', Values: ['pending'] },
-      ];
-      for await (const page of paginateDescribeSnapshots({ client: this.clients.ec2(region), pageSize: 1000 }, { OwnerIds: ['self'], Filters })) {
-        for (const snapshot of page.Snapshots ?? []) found.push(fromEbsSnapshot(snapshot, region));
-      }
-    }
-    if (services.has('rds')) {
-      const ours = await new SnapshotCatalog(this.clients.ec2(region), this.clients.rds(region), region).listOurs({ stack, kinds: ['rds'] });
-      found.push(...ours.filter((snapshot) => snapshot.state === 'pending' && TAG.sourceSnapshotId in snapshot.tags));
-    }
-    return found;
+    const [ebs, rds] = await Promise.all([services.has('ebs') ? this.ebsInFlight(region, stack) : [], services.has('rds') ? this.rdsOurs(region, stack) : []]);
+    return [...ebs, ...rds.filter(isInFlightCopy)];
   }
 
   /**
@@ -77,23 +65,58 @@ export class AwsCopyBackend implements CopyBackend {
    * attempt 2's identifier is found as well as attempt 1's.
    */
   async listCopiesOf(region: string, stack: string, sources: readonly StoredSnapshot[]): Promise<StoredSnapshot[]> {
+    const rdsSources = new Set(sources.filter((source) => copyServiceOf(source.kind) === 'rds').map((source) => source.id));
+    const [ebs, rds] = await Promise.all([this.ebsCopiesOf(region, stack, sources), rdsSources.size ? this.rdsOurs(region, stack) : []]);
+    return [...ebs, ...rds.filter((snapshot) => rdsSources.has(snapshot.tags[TAG.sourceSnapshotId] ?? ''))];
+  }
+
+  /**
+   * Both of the above for one copy batch, each RDS listing made once: RDS cannot filter by tag, so its in-flight
+   * copies and its copies of the sources come from the same pages. Each snapshot appears once.
+   */
+  async listDestination(region: string, stack: string, sources: readonly StoredSnapshot[]): Promise<StoredSnapshot[]> {
+    const services = new Set(sources.map((source) => copyServiceOf(source.kind)));
+    const rdsSources = new Set(sources.filter((source) => copyServiceOf(source.kind) === 'rds').map((source) => source.id));
+    const [ebsInFlight, ebsCopies, rds] = await Promise.all([
+      services.has('ebs') ? this.ebsInFlight(region, stack) : [],
+      this.ebsCopiesOf(region, stack, sources),
+      services.has('rds') ? this.rdsOurs(region, stack) : [],
+    ]);
+    const found = [...ebsInFlight, ...ebsCopies, ...rds.filter((snapshot) => isInFlightCopy(snapshot) || rdsSources.has(snapshot.tags[TAG.sourceSnapshotId] ?? ''))];
+    return [...new Map(found.map((snapshot) => [snapshot.id, snapshot])).values()];
+  }
+
+  private async ebsInFlight(region: string, stack: string): Promise<StoredSnapshot[]> {
+    const Filters = [
+      { Name: `tag:${TAG.stack}`, Values: [stack] },
+      { Name: 'tag-key', Values: [TAG.sourceSnapshotId] },
+      { Name: 'status', Values: ['pending'] },
+    ];
     const found: StoredSnapshot[] = [];
-    const ebs = sources.filter((source) => source.kind === 'ebs').map((source) => source.id);
-    for (let start = 0; start < ebs.length; start += FILTER_VALUES_PER_CALL) {
+    for await (const page of paginateDescribeSnapshots({ client: this.clients.ec2(region), pageSize: 1000 }, { OwnerIds: ['self'], Filters })) {
+      for (const snapshot of page.Snapshots ?? []) found.push(fromEbsSnapshot(snapshot, region));
+    }
+    return found;
+  }
+
+  private async ebsCopiesOf(region: string, stack: string, sources: readonly StoredSnapshot[]): Promise<StoredSnapshot[]> {
+    const ids = sources.filter((source) => source.kind === 'ebs').map((source) => source.id);
+    const found: StoredSnapshot[] = [];
+    for (let start = 0; start < ids.length; start += FILTER_VALUES_PER_CALL) {
       const Filters = [
         { Name: `tag:${TAG.stack}`, Values: [stack] },
-        { Name: `tag:${TAG.sourceSnapshotId}`, Values: ebs.slice(start, start + FILTER_VALUES_PER_CALL) },
+        { Name: `tag:${TAG.sourceSnapshotId}`, Values: ids.slice(start, start + FILTER_VALUES_PER_CALL) },
       ];
       for await (const page of paginateDescribeSnapshots({ client: this.clients.ec2(region), pageSize: 1000 }, { OwnerIds: ['self'], Filters })) {
         for (const snapshot of page.Snapshots ?? []) found.push(fromEbsSnapshot(snapshot, region));
       }
     }
-    const rds = new Set(sources.filter((source) => source.kind !== 'ebs').map((source) => source.id));
-    if (rds.size) {
-      const ours = await new SnapshotCatalog(this.clients.ec2(region), this.clients.rds(region), region).listOurs({ stack, kinds: ['rds'] });
-      found.push(...ours.filter((snapshot) => rds.has(snapshot.tags[TAG.sourceSnapshotId] ?? '')));
-    }
     return found;
+  }
+
+  /** Our RDS instance and cluster snapshots in a Region (the catalog lists both kinds' manual snapshots). */
+  private rdsOurs(region: string, stack: string): Promise<StoredSnapshot[]> {
+    return new SnapshotCatalog(this.clients.ec2(region), this.clients.rds(region), region).listOurs({ stack, kinds: ['rds'] });
   }
 
   /**

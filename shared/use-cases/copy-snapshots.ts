@@ -58,6 +58,11 @@ export interface CopyBackend {
   /** The copy pump's cheap look-ups: only our pending copies in a Region, and our copies of some sources. */
   listInFlight(region: string, stack: string, services: ReadonlySet<CopyService>): Promise<StoredSnapshot[]>;
   listCopiesOf(region: string, stack: string, sources: readonly StoredSnapshot[]): Promise<StoredSnapshot[]>;
+  /**
+   * A copy batch's look-up of a destination Region: our copies in flight there for the services these sources
+   * need, and our copies of these sources, each snapshot once, each listing made once.
+   */
+  listDestination(region: string, stack: string, sources: readonly StoredSnapshot[]): Promise<StoredSnapshot[]>;
 }
 
 /** A copy that found no free slot, waiting for the copy pump (an SQS queue in the stack). */
@@ -446,14 +451,8 @@ export async function copyCompletedSnapshots(
   const unlisted = new Map<string, string>();
   for (const region of new Set(sources.flatMap(({ plan }) => plan.copies.map((rule) => rule.region)))) {
     const bound = sources.filter(({ plan }) => plan.copies.some((rule) => rule.region === region)).map(({ source }) => source);
-    const services = new Set(bound.map((source) => copyServiceOf(source.kind)));
     try {
-      const [inFlight, copies] = await Promise.all([
-        withRetry(deps, () => deps.backend.listInFlight(region, deps.stack, services)),
-        withRetry(deps, () => deps.backend.listCopiesOf(region, deps.stack, bound)),
-      ]);
-      const byId = new Map([...inFlight, ...copies].map((copy) => [copy.id, copy]));
-      run.seedDestination(region, [...byId.values()]);
+      run.seedDestination(region, await withRetry(deps, () => deps.backend.listDestination(region, deps.stack, bound)));
     } catch (error) {
       unlisted.set(region, `cannot list our copies in ${region}: ${why(error)}`);
     }

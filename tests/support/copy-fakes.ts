@@ -216,6 +216,12 @@ export class FakeCopyBackend implements CopyBackend {
     return this.in(region).filter((snapshot) => snapshot.tags[TAG.stack] === stack && ids.has(snapshot.tags[TAG.sourceSnapshotId] ?? ''));
   }
 
+  /** A copy batch's look-up: both of the above, counted as one listing, each snapshot once. */
+  async listDestination(region: string, stack: string, sources: readonly StoredSnapshot[]): Promise<StoredSnapshot[]> {
+    const found = [...(await this.listInFlight(region, stack)), ...(await this.listCopiesOf(region, stack, sources))];
+    return [...new Map(found.map((snapshot) => [snapshot.id, snapshot])).values()];
+  }
+
   /** Marks every copy in a Region with this state (e.g. the copies finished transferring). */
   settle(region: string, state: StoredSnapshot['state']): void {
     for (const snapshot of this.in(region)) if (TAG.sourceSnapshotId in snapshot.tags) Object.assign(snapshot, { state, status: state });

@@ -260,6 +260,51 @@ describe('AwsCopyBackend reads, deletes and tags', () => {
     expect(ec2Mock.commandCalls(DescribeSnapshotsCommand)).toHaveLength(0);
   });
 
+  it('gives a copy batch the in-flight copies and the copies of its sources, listing RDS once and each snapshot once', async () => {
+    const volume = sourceSnapshot({ id: 'snap-0a0a0a0a0a0a0a0a0' });
+    const database = sourceSnapshot({ kind: 'rds-instance', id: 'bo-gold-orders-20261126-1100' });
+    const tagged = (source: string, stack = STACK) => [
+      { Key: TAG.stack, Value: stack },
+      { Key: TAG.sourceSnapshotId, Value: source },
+    ];
+    // Pending: a copy of another volume's snapshot, and the copy of this batch's volume (found by both filters).
+    const otherEbsInFlight = { SnapshotId: 'snap-0b0b0b0b0b0b0b0b0', State: 'pending', Tags: tagged('snap-0f0f0f0f0f0f0f0f0') };
+    const volumeCopy = { SnapshotId: 'snap-0c0c0c0c0c0c0c0c0', State: 'pending', Tags: tagged(volume.id) };
+    ec2Mock.on(DescribeSnapshotsCommand).callsFake((input: { Filters: Array<{ Name: string; Values: string[] }> }) => {
+      const pendingOnly = input.Filters.some((filter) => filter.Name === 'status');
+      return { Snapshots: pendingOnly ? [otherEbsInFlight, volumeCopy] : [volumeCopy] };
+    });
+    rdsMock.on(DescribeDBSnapshotsCommand).resolves({
+      DBSnapshots: [
+        { DBSnapshotIdentifier: 'bo-gold-orders-20261126-1100', Status: 'available', TagList: tagged(database.id) },
+        { DBSnapshotIdentifier: 'bo-gold-billing-20261126-1100', Status: 'creating', TagList: tagged('bo-gold-billing-20261126-1000') },
+        { DBSnapshotIdentifier: 'bo-gold-billing-20261126-1000', Status: 'available', TagList: tagged('bo-gold-billing-20261126-0900') },
+        { DBSnapshotIdentifier: 'someone-elses-copy', Status: 'creating', TagList: tagged(database.id, 'another-stack') },
+      ],
+    });
+    rdsMock.on(DescribeDBClusterSnapshotsCommand).resolves({ DBClusterSnapshots: [] });
+
+    const found = await new AwsCopyBackend(regionalClients()).listDestination('eu-central-1', STACK, [volume, database]);
+
+    expect(found.map((copy) => [copy.id, copy.state]).sort()).toEqual([
+      ['bo-gold-billing-20261126-1100', 'pending'],
+      ['bo-gold-orders-20261126-1100', 'completed'],
+      ['snap-0b0b0b0b0b0b0b0b0', 'pending'],
+      ['snap-0c0c0c0c0c0c0c0c0', 'pending'],
+    ]);
+    expect(rdsMock.commandCalls(DescribeDBSnapshotsCommand)).toHaveLength(1);
+    expect(rdsMock.commandCalls(DescribeDBClusterSnapshotsCommand)).toHaveLength(1);
+    expect(ec2Mock.commandCalls(DescribeSnapshotsCommand)).toHaveLength(2);
+  });
+
+  it('does not list RDS for a batch of EBS snapshots', async () => {
+    ec2Mock.on(DescribeSnapshotsCommand).resolves({ Snapshots: [] });
+
+    expect(await new AwsCopyBackend(regionalClients()).listDestination('eu-central-1', STACK, [sourceSnapshot({})])).toEqual([]);
+    expect(rdsMock.commandCalls(DescribeDBSnapshotsCommand)).toHaveLength(0);
+    expect(rdsMock.commandCalls(DescribeDBClusterSnapshotsCommand)).toHaveLength(0);
+  });
+
   it('deletes and tags each kind of copy with the call of its service, in the copy Region', async () => {
     const clients = regionalClients();
     const backend = new AwsCopyBackend(clients);
