@@ -13,7 +13,7 @@ import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parse, type Tags } from 'yaml';
 import { loadStackVariables } from '../infra/stack-variables.js';
-import { median } from './scaled-clock.js';
+import { median, quantile } from './scaled-clock.js';
 
 export interface ColdStartFigure {
   fn: string;
@@ -24,6 +24,8 @@ export interface ColdStartFigure {
   /** Milliseconds the function adds to its SDK clients' import: the median of the pairs' differences. */
   overheadMs: number;
   ratio: number;
+  /** The middle half of the pairs' ratios: how far one pair strays on this machine. */
+  ratioQuartiles: [number, number];
   error?: string;
 }
 
@@ -77,7 +79,7 @@ function importOnce(file: string, environment: Record<string, string>): { ms: nu
  * back to back (the first of the pair alternating), so that load from elsewhere on the machine weighs on both
  * alike. The ratio is the median of the pairs' ratios; the times are the medians of each.
  */
-function importTimes(file: string, baseline: string, runs: number, environment: Record<string, string>): { ms: number; baselineMs: number; overheadMs: number; ratio: number; error?: string } {
+function importTimes(file: string, baseline: string, runs: number, environment: Record<string, string>): { ms: number; baselineMs: number; overheadMs: number; ratio: number; ratioQuartiles: [number, number]; error?: string } {
   const times: number[] = [];
   const baselineTimes: number[] = [];
   const ratios: number[] = [];
@@ -87,16 +89,16 @@ function importTimes(file: string, baseline: string, runs: number, environment: 
     const one = importOnce(first, environment);
     const other = importOnce(second, environment);
     const [measured, base] = run % 2 === 0 ? [one, other] : [other, one];
-    if (measured.error) return { ms: Number.NaN, baselineMs: Number.NaN, overheadMs: Number.NaN, ratio: Number.NaN, error: measured.error };
+    if (measured.error) return { ms: Number.NaN, baselineMs: Number.NaN, overheadMs: Number.NaN, ratio: Number.NaN, ratioQuartiles: [Number.NaN, Number.NaN], error: measured.error };
     times.push(measured.ms);
     baselineTimes.push(base.ms);
     ratios.push(measured.ms / base.ms);
     overheads.push(measured.ms - base.ms);
   }
-  return { ms: median(times), baselineMs: median(baselineTimes), overheadMs: median(overheads), ratio: median(ratios) };
+  return { ms: median(times), baselineMs: median(baselineTimes), overheadMs: median(overheads), ratio: median(ratios), ratioQuartiles: [quantile(ratios, 0.25), quantile(ratios, 0.75)] };
 }
 
-export async function benchColdStart(runs = 21): Promise<ColdStartFigure[]> {
+export async function benchColdStart(runs = 31): Promise<ColdStartFigure[]> {
   const folder = mkdtempSync(join(tmpdir(), 'bo-cold-start-'));
   const figures: ColdStartFigure[] = [];
   try {
@@ -129,6 +131,7 @@ export async function benchColdStart(runs = 21): Promise<ColdStartFigure[]> {
           clientsOnlyMs: measured.baselineMs,
           overheadMs: measured.overheadMs,
           ratio: measured.ratio,
+          ratioQuartiles: measured.ratioQuartiles,
           ...(measured.error ? { error: measured.error } : {}),
         });
       }

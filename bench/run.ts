@@ -66,8 +66,8 @@ rows.push([
   `median of ${planner.runs} runs; ${planner.points} points, ${planner.resources} resources, GFS 24h/7d/4w/12m/3y; ${Math.round(planner.pointsPerSecond).toLocaleString('en')} points/s; ${planner.deleted} to delete`,
 ]);
 
-say('cold start: each function bundled as serverless.yml does, imported in a fresh Node process (21 pairs with its clients-only bundle; ratio = median of the ratios of the pairs, +ms = median of their differences)…');
-for (const figure of await benchColdStart(21)) {
+say('cold start: each function bundled as serverless.yml does, imported in a fresh Node process (31 pairs with its clients-only bundle; ratio = median of the ratios of the pairs, with their middle half; +ms = median of their differences)…');
+for (const figure of await benchColdStart(31)) {
   rows.push([
     `cold start ${figure.fn}`,
     `${(figure.bytes / 1024).toFixed(0)} KiB, ${figure.importMs.toFixed(0)} ms`,
@@ -75,7 +75,7 @@ for (const figure of await benchColdStart(21)) {
     '<= 1.15',
     figure.error
       ? `import failed: ${figure.error}`
-      : `vs ${figure.clientsOnlyMs.toFixed(0)} ms for a bundle that only builds its SDK clients (${figure.clients.join(', ')}): ${figure.overheadMs >= 0 ? '+' : ''}${figure.overheadMs.toFixed(0)} ms`,
+      : `pairs ${figure.ratioQuartiles.map((ratio) => ratio.toFixed(2)).join('-')}; vs ${figure.clientsOnlyMs.toFixed(0)} ms for a bundle that only builds its SDK clients (${figure.clients.join(', ')}): ${figure.overheadMs >= 0 ? '+' : ''}${figure.overheadMs.toFixed(0)} ms`,
   ]);
 }
 
