@@ -54,9 +54,8 @@ export class AwsCopyBackend implements CopyBackend {
   }
 
   /** Our copies still pending in a Region: EBS by server-side filters (one call), RDS by listing its manual snapshots. */
-  async listInFlight(region: string, stack: string, services: ReadonlySet<CopyService>): Promise<StoredSnapshot[]> {
-    const [ebs, rds] = await Promise.all([services.has('ebs') ? this.ebsInFlight(region, stack) : [], services.has('rds') ? this.rdsOurs(region, stack) : []]);
-    return [...ebs, ...rds.filter(isInFlightCopy)];
+  listInFlight(region: string, stack: string, services: ReadonlySet<CopyService>): Promise<StoredSnapshot[]> {
+    return this.listCopies(region, stack, services, []);
   }
 
   /**
@@ -64,26 +63,28 @@ export class AwsCopyBackend implements CopyBackend {
    * call; RDS by the source tag on our manual snapshots (RDS cannot filter by tag), so a copy redone under
    * attempt 2's identifier is found as well as attempt 1's.
    */
-  async listCopiesOf(region: string, stack: string, sources: readonly StoredSnapshot[]): Promise<StoredSnapshot[]> {
-    const rdsSources = new Set(sources.filter((source) => copyServiceOf(source.kind) === 'rds').map((source) => source.id));
-    const [ebs, rds] = await Promise.all([this.ebsCopiesOf(region, stack, sources), rdsSources.size ? this.rdsOurs(region, stack) : []]);
-    return [...ebs, ...rds.filter((snapshot) => rdsSources.has(snapshot.tags[TAG.sourceSnapshotId] ?? ''))];
+  listCopiesOf(region: string, stack: string, sources: readonly StoredSnapshot[]): Promise<StoredSnapshot[]> {
+    return this.listCopies(region, stack, new Set(), sources);
+  }
+
+  /** Both of the above for one copy batch: the in-flight copies of the services its sources need, and their copies. */
+  listDestination(region: string, stack: string, sources: readonly StoredSnapshot[]): Promise<StoredSnapshot[]> {
+    return this.listCopies(region, stack, new Set(sources.map((source) => copyServiceOf(source.kind))), sources);
   }
 
   /**
-   * Both of the above for one copy batch, each RDS listing made once: RDS cannot filter by tag, so its in-flight
-   * copies and its copies of the sources come from the same pages. Each snapshot appears once.
+   * Our copies in flight for `inFlight`'s services and our copies of `sources`, each snapshot once. RDS is listed
+   * once for both, since it cannot filter by tag: its in-flight copies and the sources' copies share its pages.
    */
-  async listDestination(region: string, stack: string, sources: readonly StoredSnapshot[]): Promise<StoredSnapshot[]> {
-    const services = new Set(sources.map((source) => copyServiceOf(source.kind)));
+  private async listCopies(region: string, stack: string, inFlight: ReadonlySet<CopyService>, sources: readonly StoredSnapshot[]): Promise<StoredSnapshot[]> {
     const rdsSources = new Set(sources.filter((source) => copyServiceOf(source.kind) === 'rds').map((source) => source.id));
     const [ebsInFlight, ebsCopies, rds] = await Promise.all([
-      services.has('ebs') ? this.ebsInFlight(region, stack) : [],
+      inFlight.has('ebs') ? this.ebsInFlight(region, stack) : [],
       this.ebsCopiesOf(region, stack, sources),
-      services.has('rds') ? this.rdsOurs(region, stack) : [],
+      inFlight.has('rds') || rdsSources.size ? this.rdsOurs(region, stack) : [],
     ]);
-    const found = [...ebsInFlight, ...ebsCopies, ...rds.filter((snapshot) => isInFlightCopy(snapshot) || rdsSources.has(snapshot.tags[TAG.sourceSnapshotId] ?? ''))];
-    return [...new Map(found.map((snapshot) => [snapshot.id, snapshot])).values()];
+    const rdsWanted = rds.filter((snapshot) => (inFlight.has('rds') && isInFlightCopy(snapshot)) || rdsSources.has(snapshot.tags[TAG.sourceSnapshotId] ?? ''));
+    return [...new Map([...ebsInFlight, ...ebsCopies, ...rdsWanted].map((snapshot) => [snapshot.id, snapshot])).values()];
   }
 
   private async ebsInFlight(region: string, stack: string): Promise<StoredSnapshot[]> {
