@@ -1,9 +1,9 @@
 import { QueryCommand, PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { ActivityRecord } from '../domain/activity.js';
 import { documentClient } from './document-client.js';
+import { DAY_MS } from '../domain/durations.js';
 
 const RETENTION_DAYS = 40;
-const DAY_MS = 86_400_000;
 
 type StoredItem = Omit<ActivityRecord, 'at' | 'drill'> & {
   pk: string;

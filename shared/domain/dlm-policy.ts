@@ -34,7 +34,7 @@
  * - Not mapped, because DLM handles them itself: errorGrace (DLM retries and reports its own failures) and
  *   keepLastWhenSourceGone (DLM keeps the last snapshot of a deleted source, as this stack does).
  */
-import { formatDuration } from './durations.js';
+import { DAY_MS, formatDuration, HOUR_MS } from './durations.js';
 import type { CopyRule, Plan, ResourceType } from './plan-schema.js';
 import { TAG } from './recovery-point-tags.js';
 import type { RetentionPolicy, RetentionTiers } from './retention-planner.js';
@@ -176,9 +176,6 @@ export const DLM_LIMITS = {
   cronExpressionLength: 106,
 } as const;
 
-const MINUTE_MS = 60_000;
-const HOUR_MS = 60 * MINUTE_MS;
-const DAY_MS = 24 * HOUR_MS;
 const YEAR_MS = 366 * DAY_MS;
 /** Interval schedules start "within a one-hour window following the specified time" (DLM API reference). */
 const DLM_START_WINDOW_MS = HOUR_MS;

@@ -4,6 +4,7 @@ import { BadInputError } from './errors.js';
 import type { Plan, PlansConfig, ResourceType } from './plan-schema.js';
 import { TAG, type Tags } from './recovery-point-tags.js';
 import type { SnapshotKind, StoredRecoveryPoint } from './recovery-points.js';
+import { HOUR_MS, MINUTE_MS } from './durations.js';
 
 /** What a drill restores: a volume per EBS snapshot, one RDS instance, or one Aurora cluster with one instance. */
 export type RestoreKind = 'ebs-volume' | 'rds-instance' | 'aurora-cluster';
@@ -12,8 +13,6 @@ export type RestoreKind = 'ebs-volume' | 'rds-instance' | 'aurora-cluster';
 export const DRILL_TRIGGERS = ['cli', 'schedule', 'console'] as const;
 export type DrillTrigger = (typeof DRILL_TRIGGERS)[number];
 
-const MINUTE_MS = 60_000;
-const HOUR_MS = 60 * MINUTE_MS;
 
 /**
  * Timing rules. The restore may take up to twice the RTO (so an over-RTO restore is still measured, and fails

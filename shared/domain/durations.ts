@@ -1,6 +1,11 @@
 /** Durations in the plans file are written like `30m`, `8h`, `1d12h`, `2w`: minutes, hours, days, weeks. */
 
-const UNIT_MS = { m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 } as const;
+export const MINUTE_MS = 60_000;
+export const HOUR_MS = 60 * MINUTE_MS;
+export const DAY_MS = 24 * HOUR_MS;
+export const WEEK_MS = 7 * DAY_MS;
+
+const UNIT_MS = { m: MINUTE_MS, h: HOUR_MS, d: DAY_MS, w: WEEK_MS } as const;
 const DURATION_PATTERN = /^(?:\d+[mhdw])+$/;
 
 export const DURATION_FORMAT_HELP = 'a duration such as 30m, 8h, 1d12h or 2w (units m, h, d, w)';

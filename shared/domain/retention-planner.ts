@@ -15,6 +15,7 @@
  *   producing a plan.
  */
 import { isoWeekOf, isValidTimezone, localFields } from './zoned-time.js';
+import { HOUR_MS } from './durations.js';
 
 /** Lifecycle state of a recovery point, as reported by the service (EBS/RDS states are mapped onto these). */
 export type PointState = 'pending' | 'completed' | 'error';
@@ -137,7 +138,6 @@ const BIT = Object.fromEntries(KEEP_REASON_ORDER.map((reason, index) => [reason,
   number
 >;
 
-const HOUR_MS = 3_600_000;
 
 /** Policy after validation, with "no rule" and "zero" folded together. */
 interface CheckedPolicy {

@@ -6,6 +6,7 @@
  * rejected because a backup plan must recur. Pure TypeScript: time zones come from ./zoned-time.ts.
  */
 import { isValidTimezone, localToInstant, offsetMinutesAt } from './zoned-time.js';
+import { DAY_MS, HOUR_MS, MINUTE_MS } from './durations.js';
 
 export type RateUnit = 'minute' | 'hour' | 'day';
 
@@ -55,9 +56,6 @@ export class ScheduleExpressionError extends Error {
   }
 }
 
-const MINUTE_MS = 60_000;
-const HOUR_MS = 60 * MINUTE_MS;
-const DAY_MS = 24 * HOUR_MS;
 /** Largest instant a JavaScript Date can represent. */
 const MAX_DATE_MS = 8.64e15;
 const DEFAULT_LIMIT = 100_000;

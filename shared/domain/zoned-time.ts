@@ -8,6 +8,8 @@
  * second an instant falls in (zone rules change only on whole seconds).
  */
 
+import { DAY_MS, MINUTE_MS } from './durations.js';
+
 /** A local date and time, with the zone's UTC offset in force then. */
 export interface LocalFields {
   year: number;
@@ -28,8 +30,6 @@ export interface IsoWeek {
 }
 
 const SECOND_MS = 1_000;
-const MINUTE_MS = 60 * SECOND_MS;
-const DAY_MS = 24 * 60 * MINUTE_MS;
 /** Days after 1970 that are cached: the next midnight must stay within the range of a Date (±8.64e15 ms). */
 const LAST_CACHED_DAY = 8.64e15 / DAY_MS - 1;
 

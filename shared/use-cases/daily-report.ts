@@ -14,8 +14,8 @@ import type {
   StorageEstimate,
   UnprotectedResource,
 } from '../domain/report-model.js';
+import { DAY_MS } from '../domain/durations.js';
 
-const DAY_MS = 86_400_000;
 const GIB = 1024 ** 3;
 
 export interface InventoryEntry {

@@ -8,10 +8,7 @@ import {
   previousOccurrence,
 } from '../../../shared/domain/schedule-expression.js';
 import type { CronExpression, RateExpression } from '../../../shared/domain/schedule-expression.js';
-
-const MINUTE = 60_000;
-const HOUR = 60 * MINUTE;
-const DAY = 24 * HOUR;
+import { DAY_MS as DAY, HOUR_MS as HOUR, MINUTE_MS as MINUTE } from '../../../shared/domain/durations.js';
 
 const at = (iso: string): Date => new Date(iso);
 const cron = (source: string): CronExpression => parseScheduleExpression(source) as CronExpression;

@@ -9,10 +9,7 @@ import {
   localToInstant,
   offsetMinutesAt,
 } from '../../../shared/domain/zoned-time.js';
-
-const MINUTE = 60_000;
-const HOUR = 60 * MINUTE;
-const DAY = 24 * HOUR;
+import { DAY_MS as DAY, HOUR_MS as HOUR } from '../../../shared/domain/durations.js';
 
 const ms = (iso: string): number => Date.parse(iso);
 /** A wall-clock time written as if it were UTC, as localToInstant takes it. */
