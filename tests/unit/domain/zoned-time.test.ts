@@ -168,41 +168,21 @@ describe('localFields', () => {
 
 describe('isoWeekOf', () => {
   it.each([
-    [
-      { year: 2026, month: 12, day: 28 },
-      { weekYear: 2026, week: 53 },
-    ],
-    [
-      { year: 2026, month: 12, day: 31 },
-      { weekYear: 2026, week: 53 },
-    ],
-    [
-      { year: 2027, month: 1, day: 1 },
-      { weekYear: 2026, week: 53 },
-    ],
-    [
-      { year: 2027, month: 1, day: 4 },
-      { weekYear: 2027, week: 1 },
-    ],
-    [
-      { year: 2021, month: 1, day: 3 },
-      { weekYear: 2020, week: 53 },
-    ],
-    [
-      { year: 2021, month: 1, day: 4 },
-      { weekYear: 2021, week: 1 },
-    ],
-    [
-      { year: 2024, month: 12, day: 30 },
-      { weekYear: 2025, week: 1 },
-    ],
-    [
-      { year: 2026, month: 6, day: 15 },
-      { weekYear: 2026, week: 25 },
-    ],
-  ])('puts %j in week %j', (date, expected) => {
-    // Prepare / Act
-    const week = isoWeekOf(date);
+    ['2026-12-28', 2026, 53],
+    ['2026-12-31', 2026, 53],
+    ['2027-01-01', 2026, 53],
+    ['2027-01-04', 2027, 1],
+    ['2021-01-03', 2020, 53],
+    ['2021-01-04', 2021, 1],
+    ['2024-12-30', 2025, 1],
+    ['2026-06-15', 2026, 25],
+  ])('puts %s in week-year %i, week %i', (iso, weekYear, weekNumber) => {
+    // Prepare
+    const [year, month, day] = iso.split('-').map(Number) as [number, number, number];
+    const expected = { weekYear, week: weekNumber };
+
+    // Act
+    const week = isoWeekOf({ year, month, day });
 
     // Assess
     expect(week).toEqual(expected);
