@@ -28,9 +28,9 @@ export function toPlanIssue(issue: SchemaIssue, file: string, data: unknown, loc
 }
 
 /**
- * Validates plans already read from the file (the YAML reader's output, or data built into a bundle that no
- * package step validated). Throws PlanValidationError with file, plan id, field path
- * and why, and the line and column when `locate` knows them.
+ * Validates plans already read from the file (the YAML reader's output, in the package step, the CLI, the
+ * sandbox and tests). Throws PlanValidationError with file, plan id, field path and why, and the line and
+ * column when `locate` knows them.
  */
 export function plansFromData(data: unknown, file = DEFAULT_PLANS_FILE, locate?: Locate): PlansConfig {
   if (data === null || data === undefined) {
