@@ -1,6 +1,7 @@
 import { paginateDescribeInstances, paginateDescribeVolumes, type EC2Client } from '@aws-sdk/client-ec2';
 import { paginateDescribeDBClusters, paginateDescribeDBInstances, type RDSClient } from '@aws-sdk/client-rds';
 import type { ResourceType } from '../domain/plan-schema.js';
+import { resourceKey } from '../domain/recovery-points.js';
 import type { SourceInventory } from '../use-cases/prune-recovery-points.js';
 
 const EC2_FILTER_VALUES = 200;
@@ -27,11 +28,11 @@ export class AwsSourceInventory implements SourceInventory {
   async existing(resources: ReadonlyArray<{ type: ResourceType | undefined; id: string }>): Promise<Set<string>> {
     const ids = (type: ResourceType) => [...new Set(resources.filter((resource) => resource.type === type).map((resource) => resource.id))];
     const known: ReadonlyArray<ResourceType | undefined> = ['ebs-volume', 'ec2-instance', 'rds-instance', 'aurora-cluster'];
-    const found = new Set(resources.filter((resource) => !known.includes(resource.type)).map((resource) => resource.id));
+    const found = new Set(resources.filter((resource) => !known.includes(resource.type)).map(resourceKey));
 
     for (const values of chunks(ids('ebs-volume'), EC2_FILTER_VALUES)) {
       for await (const page of paginateDescribeVolumes({ client: this.ec2, pageSize: 500 }, { Filters: [{ Name: 'volume-id', Values: values }] })) {
-        for (const volume of page.Volumes ?? []) if (volume.VolumeId) found.add(volume.VolumeId);
+        for (const volume of page.Volumes ?? []) if (volume.VolumeId) found.add(resourceKey({ type: 'ebs-volume', id: volume.VolumeId }));
       }
     }
     for (const values of chunks(ids('ec2-instance'), EC2_FILTER_VALUES)) {
@@ -41,7 +42,7 @@ export class AwsSourceInventory implements SourceInventory {
       ];
       for await (const page of paginateDescribeInstances({ client: this.ec2, pageSize: 500 }, { Filters })) {
         for (const reservation of page.Reservations ?? []) {
-          for (const instance of reservation.Instances ?? []) if (instance.InstanceId) found.add(instance.InstanceId);
+          for (const instance of reservation.Instances ?? []) if (instance.InstanceId) found.add(resourceKey({ type: 'ec2-instance', id: instance.InstanceId }));
         }
       }
     }
@@ -50,7 +51,7 @@ export class AwsSourceInventory implements SourceInventory {
       for await (const page of paginateDescribeDBInstances({ client: this.rds, pageSize: 100 }, {})) {
         for (const instance of page.DBInstances ?? []) {
           const id = instance.DBInstanceIdentifier;
-          if (id && dbInstances.has(id) && instance.DBInstanceStatus !== 'deleting') found.add(id);
+          if (id && dbInstances.has(id) && instance.DBInstanceStatus !== 'deleting') found.add(resourceKey({ type: 'rds-instance', id }));
         }
       }
     }
@@ -59,7 +60,7 @@ export class AwsSourceInventory implements SourceInventory {
       for await (const page of paginateDescribeDBClusters({ client: this.rds, pageSize: 100 }, {})) {
         for (const cluster of page.DBClusters ?? []) {
           const id = cluster.DBClusterIdentifier;
-          if (id && clusters.has(id) && cluster.Status !== 'deleting') found.add(id);
+          if (id && clusters.has(id) && cluster.Status !== 'deleting') found.add(resourceKey({ type: 'aurora-cluster', id }));
         }
       }
     }

@@ -1,5 +1,5 @@
 import type { CopyRule } from './plan-schema.js';
-import { TAG, type Tags } from './recovery-point-tags.js';
+import { formatSlot, parseSlot, TAG, type Tags } from './recovery-point-tags.js';
 import { groupRecoveryPoints, type SnapshotKind, type StoredSnapshot } from './recovery-points.js';
 import { planRetention } from './retention-planner.js';
 
@@ -45,10 +45,7 @@ export function isCopy(snapshot: Pick<StoredSnapshot, 'tags'>): boolean {
  * as the recovery point's time), else its start time. Undefined when it has neither.
  */
 export function sourceTimeOf(source: Pick<StoredSnapshot, 'tags' | 'startTime'>): Date | undefined {
-  const slot = source.tags[TAG.slot];
-  const fromSlot = slot ? Date.parse(slot) : Number.NaN;
-  if (!Number.isNaN(fromSlot)) return new Date(fromSlot);
-  return source.startTime;
+  return parseSlot(source.tags[TAG.slot]) ?? source.startTime;
 }
 
 /** Seconds precision in UTC, e.g. `2026-11-26T11:04:12Z`: tag-safe and sortable. */
@@ -81,7 +78,7 @@ export function copyTags(input: { source: StoredSnapshot; attempt: number; start
     ...tags,
     [TAG.sourceSnapshotId]: source.id,
     [TAG.sourceRegion]: source.region,
-    ...(sourceTime ? { [TAG.sourceTime]: source.tags[TAG.slot] ?? formatInstant(sourceTime) } : {}),
+    ...(sourceTime ? { [TAG.sourceTime]: parseSlot(source.tags[TAG.slot]) ? formatSlot(sourceTime) : formatInstant(sourceTime) } : {}),
     [TAG.copyAttempt]: String(input.attempt),
     [TAG.copyStartedAt]: formatInstant(input.startedAt),
   };

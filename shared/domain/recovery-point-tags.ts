@@ -35,6 +35,18 @@ export function formatSlot(slot: Date): string {
   return `${slot.toISOString().slice(0, 16)}Z`;
 }
 
+const SLOT_FORMAT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}Z$/;
+
+/**
+ * The instant a slot tag names, or undefined unless the tag is exactly what formatSlot writes: Date.parse
+ * alone would read "1" or "Oct 31" as dates in 2001, and retention must never act on such a time.
+ */
+export function parseSlot(text: string | undefined): Date | undefined {
+  if (text === undefined || !SLOT_FORMAT.test(text)) return undefined;
+  const slot = new Date(Date.parse(text));
+  return Number.isNaN(slot.getTime()) || formatSlot(slot) !== text ? undefined : slot;
+}
+
 /**
  * Tags put on a snapshot at creation (atomically, so a snapshot is never visible untagged): ownership,
  * plan, source, slot, plus the source tags the plan asks to carry over — never `aws:` keys, never ours.

@@ -1,6 +1,14 @@
 import type { ResourceType } from './plan-schema.js';
-import { DLM_TAG, formatSlot, TAG, type Tags } from './recovery-point-tags.js';
+import { DLM_TAG, formatSlot, parseSlot, TAG, type Tags } from './recovery-point-tags.js';
 import type { PointState, RecoveryPoint } from './retention-planner.js';
+
+/**
+ * Names one resource across types: an RDS instance and an Aurora cluster may share an identifier, so an id
+ * alone does not say which resource a point is of.
+ */
+export function resourceKey(resource: { type: ResourceType | undefined; id: string }): string {
+  return `${resource.type ?? ''}:${resource.id}`;
+}
 
 /** The three kinds of snapshot this stack makes. */
 export type SnapshotKind = 'ebs' | 'rds-instance' | 'rds-cluster';
@@ -110,32 +118,33 @@ function worstState(states: PointState[]): PointState {
 /**
  * Groups snapshots into recovery points by (Region, plan, resource, slot): an EC2 instance's point is all
  * the volume snapshots of one CreateSnapshots call. A point is completed only when all its snapshots are.
- * Snapshots without our resource and slot tags are returned as single-snapshot points keyed by their id,
- * so the retention planner sees them (and keeps them, as not ours). Snapshots Data Lifecycle Manager made
- * for an engine: dlm plan are that plan's points, timed by their start time (see dlmGroupKey).
+ * Snapshots without our resource tag and a well-formed slot tag are returned as single-snapshot points keyed
+ * by their id, so the retention planner sees them (and keeps them, as not ours). Snapshots Data Lifecycle
+ * Manager made for an engine: dlm plan are that plan's points, timed by their start time (see dlmGroupKey).
  */
 export function groupRecoveryPoints(snapshots: readonly StoredSnapshot[]): StoredRecoveryPoint[] {
   const groups = new Map<string, StoredSnapshot[]>();
   for (const snapshot of snapshots) {
     const resourceId = snapshot.tags[TAG.resourceId];
     const slot = snapshot.tags[TAG.slot];
+    // The resource type is part of the key: an RDS instance and an Aurora cluster may share an identifier.
     const key = isDlmSnapshot(snapshot)
       ? dlmGroupKey(snapshot)
-      : resourceId && slot
-        ? `${snapshot.region}|${snapshot.tags[TAG.plan] ?? ''}|${resourceId}|${slot}`
+      : resourceId && parseSlot(slot)
+        ? `${snapshot.region}|${snapshot.tags[TAG.plan] ?? ''}|${snapshot.tags[TAG.resourceType] ?? ''}|${resourceId}|${slot}`
         : `${snapshot.region}|${snapshot.id}`;
     groups.set(key, [...(groups.get(key) ?? []), snapshot]);
   }
   return [...groups.values()].map((members) => {
     const first = members[0] as StoredSnapshot;
     if (isDlmSnapshot(first)) return dlmRecoveryPoint(members);
-    const resourceId = first.tags[TAG.resourceId] ?? first.sourceVolumeId ?? first.id;
+    const resourceId = first.tags[TAG.resourceId] || first.sourceVolumeId || first.id;
     const slot = first.tags[TAG.slot] ?? '';
-    const slotTime = slot ? Date.parse(slot) : Number.NaN;
+    const slotTime = parseSlot(slot)?.getTime();
     const startTimes = members.flatMap((member) => (member.startTime ? [member.startTime.getTime()] : []));
-    const time = new Date(Number.isNaN(slotTime) ? (startTimes.length ? Math.min(...startTimes) : 0) : slotTime);
+    const time = new Date(slotTime ?? (startTimes.length ? Math.min(...startTimes) : 0));
     return {
-      id: first.tags[TAG.slot] ? `${resourceId}@${slot}` : first.id,
+      id: slotTime !== undefined && first.tags[TAG.resourceId] ? `${resourceId}@${slot}` : first.id,
       resourceId,
       time,
       state: worstState(members.map((member) => member.state)),

@@ -5,8 +5,9 @@
  */
 import { classifyFailure } from '../domain/failure-classification.js';
 import type { Plan, PlansConfig, ResourceType } from '../domain/plan-schema.js';
-import { formatSlot, TAG } from '../domain/recovery-point-tags.js';
-import { groupRecoveryPoints, isDlmSnapshot, type StoredRecoveryPoint, type StoredSnapshot } from '../domain/recovery-points.js';
+import { HOUR_MS } from '../domain/durations.js';
+import { formatSlot, parseSlot, TAG } from '../domain/recovery-point-tags.js';
+import { groupRecoveryPoints, isDlmSnapshot, resourceKey, type StoredRecoveryPoint, type StoredSnapshot } from '../domain/recovery-points.js';
 import {
   planRetentionForMany,
   type DeleteReason,
@@ -28,7 +29,7 @@ export interface RecoveryPointCatalog {
 
 /** Tells which source resources still exist in the primary Region. */
 export interface SourceInventory {
-  /** Ids of the given resources that still exist; a resource of unknown type must be reported as existing. */
+  /** The given resources that still exist, by resourceKey; a resource of unknown type must be reported as existing. */
   existing(resources: ReadonlyArray<{ type: ResourceType | undefined; id: string }>): Promise<Set<string>>;
 }
 
@@ -44,7 +45,8 @@ export interface SnapshotDeleter {
 
 /** Keep reasons of the planner, plus why a whole plan's points were left alone. */
 /** `copy-pending`: a primary point whose copy to a DR Region is still running keeps its source until the copy is done. */
-export type PruneKeepReason = KeepReason | 'orphaned-plan' | 'no-rule-for-region' | 'dlm-engine' | 'not-a-recovery-point' | 'copy-pending';
+/** `copy-state-unknown`: the same, when a DR Region the plan copies to could not be listed this run. */
+export type PruneKeepReason = KeepReason | 'orphaned-plan' | 'no-rule-for-region' | 'dlm-engine' | 'not-a-recovery-point' | 'copy-pending' | 'copy-state-unknown';
 
 export type SnapshotOutcomeStatus = 'deleted' | 'already-gone' | 'skipped-in-use' | 'failed' | 'would-delete';
 
@@ -145,6 +147,11 @@ export interface PruneRequest {
    * (`copy-pending`): a copy must not lose its source half-way, which would leave the DR Region nothing.
    */
   pendingCopySources?: ReadonlySet<string>;
+  /**
+   * Primary Region: DR Regions whose copies could not be listed this run, so their pending copies are not
+   * known. A point the plan copies to one of them is kept (`copy-state-unknown`) rather than risk its copy.
+   */
+  unlistedCopyRegions?: ReadonlySet<string>;
 }
 
 export interface PruneDeps {
@@ -168,6 +175,9 @@ export const PRUNE_DEFAULTS = {
   reserveMs: 60_000,
   missedSlotGraceMs: 3_600_000,
 } as const;
+
+/** How far past a run's own time a slot tag may lie (clocks differ a little) and still be trusted. */
+const SLOT_CLOCK_SKEW_MS = HOUR_MS;
 
 /**
  * The snapshots to delete for a point. An error point whose failed copies were retried successfully (same
@@ -289,13 +299,16 @@ export async function pruneRecoveryPoints(request: PruneRequest, deps: PruneDeps
   // DLM's policy owns the retention of what it made, whatever engine the plan runs on now: never planned here.
   const madeByDlm = (point: StoredRecoveryPoint) => point.snapshots.some(isDlmSnapshot);
   const dlmPointsByPlan = groupBy(points.filter(madeByDlm), (point) => point.planId);
-  // A point's time comes from its slot tag (never the service's clock): without a readable one, hands off.
-  const readable = (point: StoredRecoveryPoint) => point.tags[TAG.resourceId] !== undefined && !Number.isNaN(Date.parse(point.slot));
+  // A point's time comes from its slot tag (never the service's clock): without a readable one, hands off. A
+  // slot later than this run (beyond clock skew) was written by a replayed or mistaken run: its time is not trusted.
+  const readable = (point: StoredRecoveryPoint) =>
+    Boolean(point.tags[TAG.resourceId]) && (parseSlot(point.slot)?.getTime() ?? Number.POSITIVE_INFINITY) <= now.getTime() + SLOT_CLOCK_SKEW_MS;
   const recognised = points.filter((point) => !madeByDlm(point) && readable(point));
   const unrecognised = points.filter((point) => !madeByDlm(point) && !readable(point));
 
   // Existence is asked once for every resource of the Region, in the primary Region.
-  const resourceKeys = new Map(recognised.map((point) => [point.resourceId, { type: point.resourceType, id: point.resourceId }]));
+  const pointResource = (point: StoredRecoveryPoint) => ({ type: point.resourceType, id: point.resourceId });
+  const resourceKeys = new Map(recognised.map((point) => [resourceKey(pointResource(point)), pointResource(point)]));
   const existing = resourceKeys.size ? await retryTransient(() => deps.sources.existing([...resourceKeys.values()]), retry) : new Set<string>();
 
   const plans: PrunePlanReport[] = [];
@@ -317,9 +330,10 @@ export async function pruneRecoveryPoints(request: PruneRequest, deps: PruneDeps
       continue;
     }
 
-    const byResource = [...groupBy(planPoints, (point) => point.resourceId).entries()];
-    const facts = byResource.map(([resourceId, points]) => {
-      const sourceExists = existing.has(resourceId);
+    const byResource = [...groupBy(planPoints, (point) => resourceKey(pointResource(point))).entries()];
+    const facts = byResource.map(([key, points]) => {
+      const resourceId = (points[0] as StoredRecoveryPoint).resourceId;
+      const sourceExists = existing.has(key);
       const failedBecause = latestBackupFailure(points, plan, { missedSlots: role === 'primary' && sourceExists, now, graceMs });
       return { resourceId, resourcePoints: points.map(unsettledAsPending), sourceExists, failedBecause };
     });
@@ -343,7 +357,12 @@ export async function pruneRecoveryPoints(request: PruneRequest, deps: PruneDeps
       const reports = resourcePoints.map((point, pointIndex) => {
         const planned = resourceDecisions[pointIndex];
         const copyPending = role === 'primary' && planned?.action === 'delete' && point.snapshots.some((snapshot) => request.pendingCopySources?.has(snapshot.id));
-        const decision = copyPending ? { action: 'keep' as const, reasons: ['copy-pending' as const] } : planned;
+        const copyUnknown = role === 'primary' && planned?.action === 'delete' && plan.copies.some((copy) => request.unlistedCopyRegions?.has(copy.region));
+        const decision = copyPending
+          ? { action: 'keep' as const, reasons: ['copy-pending' as const] }
+          : copyUnknown
+            ? { action: 'keep' as const, reasons: ['copy-state-unknown' as const] }
+            : planned;
         // The planner answers for every point; a missing answer keeps the point.
         const pointReportValue = pointReport(point, decision ?? { action: 'keep', reasons: ['not-a-recovery-point'] });
         if (decision?.action === 'delete') deletions.push({ point, report: pointReportValue });
@@ -490,21 +509,28 @@ export async function pruneEveryRegion(
   // DR Regions first: the primary then keeps every source whose copy they still show pending.
   const order = [...request.regions].sort((a, b) => Number(a === request.config.primaryRegion) - Number(b === request.config.primaryRegion));
   const pendingCopySources = new Set<string>();
+  // DR Regions whose pending copies are unknown: the primary then deletes nothing its plans copy there.
+  const unlistedCopyRegions = new Set<string>();
   if (request.regions.includes(request.config.primaryRegion)) {
     // A DR Region not pruned this run is still listed (nothing more) for its pending copies.
     for (const region of pruneRegionsOf(request.config).filter((candidate) => !request.regions.includes(candidate))) {
-      const deps = depsFor(region);
-      const snapshots = await listOurSnapshots(deps).catch(() => []);
-      for (const source of pendingCopySourcesIn(snapshots, region)) pendingCopySources.add(source);
+      try {
+        for (const source of pendingCopySourcesIn(await listOurSnapshots(depsFor(region)), region)) pendingCopySources.add(source);
+      } catch (error) {
+        const failure = classifyFailure(error);
+        unlistedCopyRegions.add(region);
+        failedRegions.push({ region, errorName: failure.name, reason: `its copies could not be listed (${failure.message}); the primary Region kept every point copied there` });
+      }
     }
   }
   for (const region of order) {
     try {
-      const summary = await pruneRecoveryPoints({ ...request, region, pendingCopySources }, depsFor(region));
+      const summary = await pruneRecoveryPoints({ ...request, region, pendingCopySources, unlistedCopyRegions }, depsFor(region));
       for (const source of summary.pendingCopySources) pendingCopySources.add(source);
       regions.push(summary);
     } catch (error) {
       const failure = classifyFailure(error);
+      if (region !== request.config.primaryRegion) unlistedCopyRegions.add(region);
       failedRegions.push({ region, errorName: failure.name, reason: failure.message });
     }
   }

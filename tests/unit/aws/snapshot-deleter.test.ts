@@ -106,7 +106,7 @@ describe('AwsSourceInventory', () => {
       { type: undefined, id: 'mystery' },
     ]);
 
-    expect([...found].sort()).toEqual(['i-1', 'ledger', 'mystery', 'orders', 'vol-1']);
+    expect([...found].sort()).toEqual([':mystery', 'aurora-cluster:ledger', 'ebs-volume:vol-1', 'ec2-instance:i-1', 'rds-instance:orders']);
     expect(ec2Mock.commandCalls(DescribeVolumesCommand)[0]?.args[0].input.Filters).toEqual([{ Name: 'volume-id', Values: ['vol-1', 'vol-gone'] }]);
     expect(ec2Mock.commandCalls(DescribeInstancesCommand)[0]?.args[0].input.Filters).toEqual([
       { Name: 'instance-id', Values: ['i-1', 'i-terminated'] },

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { TAG } from '../../../shared/domain/recovery-point-tags.js';
+import { parseSlot, TAG } from '../../../shared/domain/recovery-point-tags.js';
 import { groupRecoveryPoints, pointStateOf, type StoredSnapshot } from '../../../shared/domain/recovery-points.js';
 
 const ours = (resourceId: string, slot: string, extra: Record<string, string> = {}) => ({
@@ -63,6 +63,42 @@ describe('groupRecoveryPoints', () => {
       ['snap-2', 'vol-9', '', '1970-01-01T00:00:00.000Z'],
     ]);
   });
+});
+
+describe('groupRecoveryPoints with tags that cannot be trusted whole', () => {
+  it('reads no time from a slot tag formatSlot did not write: such a snapshot is a point of its own, timed by its start', () => {
+    const started = new Date('2026-10-05T10:00:00Z');
+    const points = groupRecoveryPoints(['1', 'slot-1', 'Oct 31', '2026-10-01T02:00:00Z'].map((slot, index) => snapshot(`snap-${index}`, ours('vol-1', slot), { startTime: started })));
+
+    expect(points.map((point) => [point.id, point.time.toISOString()])).toEqual(
+      ['snap-0', 'snap-1', 'snap-2', 'snap-3'].map((id) => [id, started.toISOString()]),
+    );
+  });
+
+  it('keeps an RDS instance and an Aurora cluster of the same identifier apart', () => {
+    const points = groupRecoveryPoints([
+      snapshot('bo-gold-prod-1', ours('prod', '2026-10-01T02:00Z', { [TAG.resourceType]: 'rds-instance' }), { kind: 'rds-instance' }),
+      snapshot('bo-gold-prod-1', ours('prod', '2026-10-01T02:00Z', { [TAG.resourceType]: 'aurora-cluster' }), { kind: 'rds-cluster' }),
+    ]);
+
+    expect(points.map((point) => [point.resourceType, point.snapshots.map((s) => s.kind)])).toEqual([
+      ['rds-instance', ['rds-instance']],
+      ['aurora-cluster', ['rds-cluster']],
+    ]);
+  });
+});
+
+describe('parseSlot', () => {
+  it.each(['2026-11-26T15:00Z', '1970-01-01T00:00Z'])('reads %s, a slot as formatSlot writes it', (slot) => {
+    expect(parseSlot(slot)?.toISOString()).toBe(`${slot.slice(0, 16)}:00.000Z`);
+  });
+
+  it.each([undefined, '', '1', 'slot-1', 'Oct 31', '2026-11-26T15:00:00Z', '2026-11-26T15:00+01:00', '2026-02-30T00:00Z', '2026-11-26 15:00Z'])(
+    'refuses %p, which Date.parse might read as some other time',
+    (slot) => {
+      expect(parseSlot(slot)).toBeUndefined();
+    },
+  );
 });
 
 describe('pointStateOf', () => {

@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import type { PlansConfig } from '../../../shared/domain/plan-schema.js';
 import { parsePlansFile } from '../../../shared/domain/plans-file.js';
 import { formatSlot, TAG, type Tags } from '../../../shared/domain/recovery-point-tags.js';
-import type { StoredSnapshot } from '../../../shared/domain/recovery-points.js';
+import { resourceKey, type StoredSnapshot } from '../../../shared/domain/recovery-points.js';
 import type { PointState } from '../../../shared/domain/retention-planner.js';
 import {
   pruneEveryRegion,
@@ -95,6 +95,7 @@ class FakeAccount implements SnapshotDeleter {
 
   constructor(
     public stored: StoredSnapshot[],
+    /** Sources that still exist, by id, or by resourceKey where the type matters. */
     readonly existingSources: Set<string> = new Set(),
   ) {}
 
@@ -112,7 +113,7 @@ class FakeAccount implements SnapshotDeleter {
     return {
       stack: STACK,
       catalog: { listOurs: async () => [...this.stored] },
-      sources: { existing: async (resources) => new Set(resources.map((r) => r.id).filter((id) => this.existingSources.has(id))) },
+      sources: { existing: async (resources) => new Set(resources.filter((r) => this.existingSources.has(r.id) || this.existingSources.has(resourceKey(r))).map(resourceKey)) },
       deleter: this,
       ...overrides,
     };
@@ -512,5 +513,80 @@ describe('pruneEveryRegion', () => {
     expect(primary.slots('vol-a')).toEqual([0, 1, 2, 5].map(slotDaysAgo));
     expect(dr.stored).toHaveLength(drBefore);
     expect(dr.deleteCalls).toEqual([]);
+  });
+});
+
+describe('pruneRecoveryPoints never deletes the newest good point on tags or listings it cannot trust', () => {
+  it.each(['1', 'slot-1', 'Oct 31'])('keeps a snapshot whose slot tag reads %p hands off, instead of taking it for a point of 2001', async (garbage) => {
+    const misread = point({ resourceId: 'vol-a', daysAgo: 0 }).map((s) => ({ ...s, tags: { ...s.tags, [TAG.slot]: garbage } }));
+    const account = new FakeAccount([...daily({ resourceId: 'vol-a' }, 3, 1), ...misread], new Set(['vol-a']));
+
+    await run(account);
+
+    expect(account.stored.map((s) => s.id)).toContain(misread[0]?.id);
+    expect(account.slots('vol-a').sort()).toEqual([garbage, ...[1, 2, 3].map(slotDaysAgo)].sort());
+  });
+
+  it('keeps a snapshot whose slot tag lies after the run hands off, so it never stands in for the newest point', async () => {
+    const future = point({ resourceId: 'vol-a', daysAgo: -60 });
+    const account = new FakeAccount([...future, ...daily({ resourceId: 'vol-a' }, 2)], new Set(['vol-a']));
+
+    const summary = await run(account);
+
+    expect(account.deleteCalls).toEqual([]);
+    expect(summary.plans.find((plan) => plan.status === 'unrecognised')?.resources.flatMap((resource) => resource.points.map((entry) => entry.slot))).toEqual([slotDaysAgo(-60)]);
+  });
+
+  it('keeps snapshots with an empty resource-id tag hands off, instead of planning different volumes as one resource', async () => {
+    const unnamed = [3, 2, 1, 0].flatMap((daysAgo) => point({ resourceId: '', daysAgo }).map((s) => ({ ...s, sourceVolumeId: `vol-${daysAgo}` })));
+    const account = new FakeAccount(unnamed, new Set(['vol-0', 'vol-1', 'vol-2', 'vol-3']));
+
+    await run(account);
+
+    expect(account.deleteCalls).toEqual([]);
+  });
+
+  it('plans an RDS instance and an Aurora cluster of the same identifier as two resources, each keeping its own newest points', async () => {
+    // The instance prod was deleted after day 4; the cluster prod goes on. gold keeps 3 points of each.
+    const instance = daily({ resourceId: 'prod', type: 'rds-instance', kind: 'rds-instance' }, 8, 4);
+    const cluster = daily({ resourceId: 'prod', type: 'aurora-cluster', kind: 'rds-cluster' }, 8, 0);
+    const account = new FakeAccount([...instance, ...cluster], new Set(['aurora-cluster:prod']));
+
+    const summary = await run(account);
+
+    const slotsOf = (kind: StoredSnapshot['kind']) => account.stored.filter((s) => s.kind === kind).map((s) => s.tags[TAG.slot]).sort().reverse();
+    expect(slotsOf('rds-instance')).toEqual([4, 5, 6].map(slotDaysAgo));
+    // Their points of one slot share an id (prod@slot): what either keeps, both keep (the planner's duplicate-id rule).
+    expect(slotsOf('rds-cluster')).toEqual([0, 1, 2, 4, 5, 6].map(slotDaysAgo));
+    expect(summary.plans[0]?.resources.map((resource) => [resource.resourceType, resource.resourceId, resource.sourceExists])).toEqual([
+      ['rds-instance', 'prod', false],
+      ['aurora-cluster', 'prod', true],
+    ]);
+  });
+});
+
+describe('pruneEveryRegion when a DR Region cannot be listed', () => {
+  const throttled = { listOurs: async () => Promise.reject(Object.assign(new Error('Rate exceeded'), { name: 'RequestLimitExceeded' })) };
+  const noRetry = { attempts: 1, baseDelayMs: 0, sleep: async () => undefined };
+
+  it.each([
+    ['both Regions are pruned', [PRIMARY, DR]],
+    ['only the primary Region is pruned', [PRIMARY]],
+  ])('deletes nothing in the primary Region that the plan copies there, and reports the Region, when %s', async (_case, regions) => {
+    // gold keeps 3 in the primary: 3, 4 and 5 days ago are due, but whether their copies still run is unknown.
+    const primary = new FakeAccount(daily({ resourceId: 'vol-a' }, 5), new Set(['vol-a']));
+    const bronze = new FakeAccount(daily({ plan: 'bronze', resourceId: 'vol-b' }, 12), new Set(['vol-b']));
+    primary.stored.push(...bronze.stored);
+
+    const summary = await pruneEveryRegion({ config, regions, now: NOW, budget: 100 }, (region) =>
+      region === PRIMARY ? primary.deps({ retry: noRetry }) : { ...primary.deps({ retry: noRetry }), catalog: throttled },
+    );
+
+    expect(primary.slots('vol-a')).toEqual([0, 1, 2, 3, 4, 5].map(slotDaysAgo));
+    expect(resourceReport(summary.regions[0] as PruneRegionSummary, 'gold', 'vol-a')?.points.filter((entry) => entry.action === 'keep' && entry.reasons.includes('copy-state-unknown'))).toHaveLength(3);
+    // bronze copies nowhere: its retention (10 days) still applies.
+    expect(primary.slots('vol-b')).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9].map(slotDaysAgo));
+    expect(summary.failedRegions.map((failed) => [failed.region, failed.errorName])).toEqual([[DR, 'RequestLimitExceeded']]);
+    expect(summary.failures).toBe(1);
   });
 });
