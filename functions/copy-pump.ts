@@ -7,6 +7,7 @@ import { lambdaStack } from '../shared/runtime/lambda-stack.js';
 import { createObservability } from '../shared/runtime/observability.js';
 import { copyActivity } from '../shared/use-cases/copy-activity.js';
 import { pumpCopies, type CopyPumpSummary } from '../shared/use-cases/copy-pump.js';
+import * as clock from '../shared/runtime/clock.js';
 
 const observability = createObservability('copy-pump');
 const { logger, metrics } = observability;
@@ -14,7 +15,7 @@ const { plans, env, retryDelays, settings, backend, keys, claim, backlog, activi
 
 /** Every minute (infra/resources/copy-pump-schedule.yml): fills free copy slots from the backlog; an empty backlog costs one SQS call. */
 export const handler = lambdaStack(observability, async (event: unknown, context: Context): Promise<CopyPumpSummary> => {
-  const run = parseReconcileRun(event);
+  const run = parseReconcileRun(event, clock.now());
   if (!backlog) throw new ConfigurationError('missing environment variable(s): COPY_BACKLOG_QUEUE_URL');
   claim?.registerLambdaContext(context);
   const summary = await pumpCopies(

@@ -14,6 +14,7 @@ import { createObservability } from '../shared/runtime/observability.js';
 import { findPlan, loadPlans } from '../shared/runtime/plans.js';
 import { snapshotClaim } from '../shared/runtime/claims.js';
 import { CREATE_INLINE_MAX, CREATE_SNAPSHOTS_DEFAULTS, createSnapshots, type CreateSnapshotsSummary } from '../shared/use-cases/create-snapshots.js';
+import * as clock from '../shared/runtime/clock.js';
 
 const observability = createObservability('create-snapshots');
 const { logger, metrics } = observability;
@@ -32,7 +33,7 @@ const fanOut = env.snapshotWorkQueueUrl
 const activityLog = activityLogOf(env);
 
 export const handler = lambdaStack(observability, async (event: unknown, context: Context): Promise<CreateSnapshotsSummary> => {
-  const run = parseScheduledRun(event);
+  const run = parseScheduledRun(event, clock.now());
   const plan = findPlan(plans, run.planId);
   claim?.registerLambdaContext(context);
   logger.appendKeys({ planId: plan.id });

@@ -12,6 +12,7 @@ import { lambdaStack } from '../shared/runtime/lambda-stack.js';
 import { readRetryDelays } from '../shared/runtime/retry-settings.js';
 import { createObservability } from '../shared/runtime/observability.js';
 import { loadPlans } from '../shared/runtime/plans.js';
+import * as clock from '../shared/runtime/clock.js';
 import {
   PRUNE_DEFAULTS,
   pruneEveryRegion,
@@ -43,7 +44,7 @@ function planTotals(plan: PrunePlanReport): PlanTotals {
 }
 
 export const handler = lambdaStack(observability, async (event: unknown, context: Context): Promise<PruneRunSummary | CompactRunSummary> => {
-  const run = parsePruneRun(event);
+  const run = parsePruneRun(event, clock.now());
   const summary = await pruneEveryRegion(
     { config: plans, regions: run.region ? [run.region] : pruneRegionsOf(plans), now: run.scheduledTime, dryRun: run.dryRun, budget: run.budget ?? PRUNE_DEFAULTS.budget },
     (region) => ({

@@ -6,6 +6,7 @@ import { lambdaStack } from '../shared/runtime/lambda-stack.js';
 import { createObservability } from '../shared/runtime/observability.js';
 import { copyActivity } from '../shared/use-cases/copy-activity.js';
 import { reconcileCopies, type ReconcileSummary } from '../shared/use-cases/reconcile-copies.js';
+import * as clock from '../shared/runtime/clock.js';
 
 const observability = createObservability('reconcile');
 const { logger, metrics } = observability;
@@ -14,7 +15,7 @@ const logOutcome = copyOutcomeLogger(logger);
 
 /** The fixed schedule (every 15 minutes) invokes it; the scheduled time is the run's clock. */
 export const handler = lambdaStack(observability, async (event: unknown, context: Context): Promise<ReconcileSummary> => {
-  const run = parseReconcileRun(event);
+  const run = parseReconcileRun(event, clock.now());
   claim?.registerLambdaContext(context);
   const summary = await reconcileCopies(run, {
     stack: env.stack,

@@ -1,4 +1,5 @@
 import * as z from 'zod/mini';
+import { formatDuration, HOUR_MS } from './durations.js';
 import { BadInputError } from './errors.js';
 
 /** The scheduled time EventBridge Scheduler fills in at delivery: every scheduled run's clock. */
@@ -31,6 +32,23 @@ export function parseEntryPayload<Schema extends z.ZodMiniType>(schema: Schema, 
       return issue.message;
     }),
   );
+}
+
+/** How far after the function's own clock a run's scheduled time may lie (clocks differ a little). */
+const CLOCK_SKEW_MS = HOUR_MS;
+
+/**
+ * The run's scheduled time, refused (BadInputError) when it lies after `clockNow` by more than clock skew: a
+ * run acts only for a time that has come. A prune told it is next year would expire a year of recovery points,
+ * a create would tag a slot that has not happened.
+ */
+export function scheduledTimeNotAhead(scheduledTime: string, clockNow: Date, refusal: string): Date {
+  const time = new Date(scheduledTime);
+  const ahead = time.getTime() - clockNow.getTime();
+  if (ahead > CLOCK_SKEW_MS) {
+    throw new BadInputError(refusal, [`scheduledTime ${scheduledTime} is ${formatDuration(ahead)} after this function's clock (${clockNow.toISOString()}); a run acts only for a time that has come`]);
+  }
+  return time;
 }
 
 /** A queue message's body as JSON; a body that is not JSON is a BadInputError naming who refused it and why. */

@@ -1,5 +1,5 @@
 import * as z from 'zod/mini';
-import { dryRunField, parseEntryPayload, scheduledTimeField, schedulerContextFields } from './entry-payload.js';
+import { dryRunField, parseEntryPayload, scheduledTimeField, scheduledTimeNotAhead, schedulerContextFields } from './entry-payload.js';
 import { isKnownRegion } from './regions.js';
 
 /** Most snapshot deletions one prune run makes in one Region (a safety rail and a bound on API calls). */
@@ -38,12 +38,13 @@ export interface PruneRun {
   executionId?: string;
 }
 
-/** Parses the prune payload; anything else is a BadInputError naming each wrong field. */
-export function parsePruneRun(event: unknown): PruneRun {
-  const { region, scheduledTime, dryRun, budget, executionId } = parseEntryPayload(pruneRunSchema, event, 'prune received a payload that is not a prune run');
+/** Parses the prune payload; anything else, or a scheduled time after `clockNow`, is a BadInputError naming each wrong field. */
+export function parsePruneRun(event: unknown, clockNow = new Date()): PruneRun {
+  const refusal = 'prune received a payload that is not a prune run';
+  const { region, scheduledTime, dryRun, budget, executionId } = parseEntryPayload(pruneRunSchema, event, refusal);
   return {
     ...(region ? { region } : {}),
-    scheduledTime: new Date(scheduledTime),
+    scheduledTime: scheduledTimeNotAhead(scheduledTime, clockNow, refusal),
     dryRun: dryRun ?? false,
     ...(budget !== undefined ? { budget } : {}),
     ...(executionId ? { executionId } : {}),

@@ -1,5 +1,5 @@
 import * as z from 'zod/mini';
-import { dryRunField, parseEntryPayload, scheduledTimeField, schedulerContextFields } from './entry-payload.js';
+import { dryRunField, parseEntryPayload, scheduledTimeField, scheduledTimeNotAhead, schedulerContextFields } from './entry-payload.js';
 
 /**
  * The payload of the fixed reconcile schedule (infra/resources/reconcile-schedule.yml): the scheduler fills
@@ -12,7 +12,9 @@ export interface ReconcileRun {
   dryRun: boolean;
 }
 
-export function parseReconcileRun(event: unknown): ReconcileRun {
-  const data = parseEntryPayload(reconcileRunSchema, event, 'reconcile received a payload that is not a scheduled reconcile run');
-  return { now: new Date(data.scheduledTime), dryRun: data.dryRun ?? false };
+/** Parses the reconcile (and copy pump) payload; anything else, or a scheduled time after `clockNow`, is a BadInputError. */
+export function parseReconcileRun(event: unknown, clockNow = new Date()): ReconcileRun {
+  const refusal = 'reconcile received a payload that is not a scheduled reconcile run';
+  const data = parseEntryPayload(reconcileRunSchema, event, refusal);
+  return { now: scheduledTimeNotAhead(data.scheduledTime, clockNow, refusal), dryRun: data.dryRun ?? false };
 }

@@ -1,5 +1,5 @@
 import * as z from 'zod/mini';
-import { dryRunField, parseEntryPayload, scheduledTimeField, schedulerContextFields } from './entry-payload.js';
+import { dryRunField, parseEntryPayload, scheduledTimeField, scheduledTimeNotAhead, schedulerContextFields } from './entry-payload.js';
 
 /**
  * The payload each EventBridge Scheduler schedule sends (see the generated AWS::Scheduler::Schedule Input):
@@ -19,11 +19,13 @@ export interface ScheduledRun {
   executionId?: string;
 }
 
-export function parseScheduledRun(event: unknown): ScheduledRun {
-  const data = parseEntryPayload(scheduledRunSchema, event, 'create-snapshots received a payload that is not a scheduled run');
+/** Parses the create-snapshots payload; anything else, or a scheduled time after `clockNow`, is a BadInputError. */
+export function parseScheduledRun(event: unknown, clockNow = new Date()): ScheduledRun {
+  const refusal = 'create-snapshots received a payload that is not a scheduled run';
+  const data = parseEntryPayload(scheduledRunSchema, event, refusal);
   return {
     planId: data.planId,
-    scheduledTime: new Date(data.scheduledTime),
+    scheduledTime: scheduledTimeNotAhead(data.scheduledTime, clockNow, refusal),
     dryRun: data.dryRun ?? false,
     ...(data.executionId ? { executionId: data.executionId } : {}),
   };

@@ -44,6 +44,10 @@ const cases: Array<[entry: string, parse: (input: unknown) => unknown, input: un
   ['prune', parsePruneRun, { scheduledTime: TIME, dryrun: true }, 'unexpected field(s) dryrun'],
   ['reconcile', parseReconcileRun, { scheduledTime: 42 }, 'reconcile received a payload that is not a scheduled reconcile run'],
   ['reconcile', parseReconcileRun, { scheduledTime: TIME, dryRun: 1 }, 'dryRun must be true or false'],
+  // A time that has not come: the run's clock is its scheduled time, so a prune would expire points early.
+  ['create-snapshots', (input) => parseScheduledRun(input, new Date(TIME)), { planId: 'gold', scheduledTime: '2026-11-26T16:01:00Z' }, "scheduledTime 2026-11-26T16:01:00Z is 1 h 1 min after this function's clock (2026-11-26T15:00:00.000Z); a run acts only for a time that has come"],
+  ['prune', (input) => parsePruneRun(input, new Date(TIME)), { scheduledTime: '2027-01-01T00:00:00Z' }, "prune received a payload that is not a prune run: scheduledTime 2027-01-01T00:00:00Z is"],
+  ['reconcile', (input) => parseReconcileRun(input, new Date(TIME)), { scheduledTime: '2026-11-27T15:00:00Z' }, "scheduledTime 2026-11-27T15:00:00Z is 1 d after this function's clock"],
   ['report', parseReportRun, { scheduledTime: 'tomorrow morning' }, 'report received a payload that is not a report run: scheduledTime must be an ISO-8601 timestamp'],
   ['report', parseReportRun, { scheduledTime: TIME, send: 'no' }, 'send must be true or false'],
   ['report', parseReportRun, { scheduledTime: TIME, email: 'me@example.com' }, 'unexpected field(s) email'],
