@@ -6,6 +6,7 @@ import { snapshotBackends } from '../shared/aws/snapshot-backends.js';
 import { SnapshotCatalog } from '../shared/aws/snapshot-catalog.js';
 import { AwsSnapshotDeleter } from '../shared/aws/snapshot-deleter.js';
 import { AwsSourceInventory } from '../shared/aws/source-inventory.js';
+import { HOUR_MS } from '../shared/domain/durations.js';
 import { BadInputError, PlanValidationError, UnknownPlanError } from '../shared/domain/errors.js';
 import type { PlansConfig } from '../shared/domain/plan-schema.js';
 import { DEFAULT_PLANS_FILE, parsePlansFile } from '../shared/domain/plans-file.js';
@@ -40,13 +41,13 @@ Usage:
   backup-orchestrator plan validate [file]        check a plans file (default ${DEFAULT_PLANS_FILE})
   backup-orchestrator plan show [file]            what each plan selects, when it runs, what it keeps, where it copies
   backup-orchestrator backup run --plan <id>      take the plan's snapshots for the current slot now
-        [--at <ISO time>]                         the scheduled time to run for (default: now)
+        [--at <ISO time>]                         the scheduled time to run for (default: now; a later one only with --dry-run)
         [--dry-run]                               list what would be snapshotted; create nothing
   backup-orchestrator prune                       delete the recovery points the plans no longer keep
         [--region <r>]                            only this Region (default: primary and every DR Region)
-        [--at <ISO time>] [--dry-run]             the time to plan for (default: now); print the plan, delete nothing
+        [--at <ISO time>] [--dry-run]             the time to plan for (default: now; a later one only with --dry-run); print the plan, delete nothing
   backup-orchestrator reconcile                   start missing DR copies, redo errored ones, report stuck ones
-        [--at <ISO time>]                         the time to reconcile as of (default: now)
+        [--at <ISO time>]                         the time to reconcile as of (default: now; a later one only with --dry-run)
         [--dry-run]                               say what it would start or redo; change nothing
   backup-orchestrator dlm sync                    make the Data Lifecycle Manager policies match the engine: dlm plans
         [--execution-role <arn>]                  role DLM runs them with (default $DLM_EXECUTION_ROLE_ARN; stack output DlmExecutionRoleArn)
@@ -123,10 +124,13 @@ function checkCommonOptions(command: string, options: Options): void {
   }
 }
 
-/** --at as a time, or now. */
-function timeOf(options: Options, io: CliIo): Date {
+/** --at as a time, or now; a run that creates or deletes refuses a time that has not come (a dry run may preview one). */
+function timeOf(options: Options, io: CliIo, changes = false): Date {
   const at = options.at ? new Date(options.at) : io.now();
   if (Number.isNaN(at.getTime())) throw new BadInputError(`--at "${options.at}" is not a time`, ['use ISO-8601, e.g. 2026-11-26T15:00:00Z']);
+  if (changes && !options['dry-run'] && at.getTime() - io.now().getTime() > HOUR_MS) {
+    throw new BadInputError(`--at "${options.at}" has not come yet (it is ${io.now().toISOString()})`, ['a run that creates or deletes acts only for a time that has come; add --dry-run to preview that time']);
+  }
   return at;
 }
 
@@ -164,7 +168,7 @@ async function backupCommand(sub: string | undefined, options: Options, io: CliI
   const config = loadPlansFile(options.plans ?? io.env.PLANS_FILE ?? DEFAULT_PLANS_FILE);
   const plan = findPlan(config, options.plan);
   if (plan.engine === 'dlm') throw new BadInputError(`plan ${plan.id} runs on Data Lifecycle Manager`, ['DLM takes its snapshots itself']);
-  const at = timeOf(options, io);
+  const at = timeOf(options, io, true);
   if (options.profile) io.env.AWS_PROFILE = options.profile;
   const region = options.region ?? config.primaryRegion;
   const summary = await createSnapshots(
@@ -185,7 +189,7 @@ async function reconcileCommand(sub: string | undefined, options: Options, io: C
   const config = loadPlansFile(options.plans ?? io.env.PLANS_FILE ?? DEFAULT_PLANS_FILE);
   if (options.profile) io.env.AWS_PROFILE = options.profile;
   const stack = options.stack ?? io.env.STACK_NAME ?? 'backup-orchestrator-prod';
-  const now = timeOf(options, io);
+  const now = timeOf(options, io, true);
   if (!options.json) io.stderr(`reconciling the DR copies of ${stack} in ${copyRegionsOf(config).join(', ') || 'no DR Region'}…`);
   const summary = await runReconcile({ config, stack, now, dryRun: Boolean(options['dry-run']), env: io.env, ...(options.endpoint ? { endpoint: options.endpoint } : {}) });
   io.stdout(options.json ? JSON.stringify(summary) : renderReconcile(summary));
@@ -195,7 +199,7 @@ async function reconcileCommand(sub: string | undefined, options: Options, io: C
 async function pruneCommand(sub: string | undefined, options: Options, io: CliIo): Promise<number> {
   if (sub !== undefined) throw new BadInputError(`unknown command "prune ${sub}"`, ['use "prune [--region <r>] [--dry-run]"; see --help']);
   const config = loadPlansFile(options.plans ?? io.env.PLANS_FILE ?? DEFAULT_PLANS_FILE);
-  const now = timeOf(options, io);
+  const now = timeOf(options, io, true);
   if (options.profile) io.env.AWS_PROFILE = options.profile;
   const settings = (region: string) => ({ region, ...(options.endpoint ? { endpoint: options.endpoint } : {}) });
   const stack = options.stack ?? io.env.STACK_NAME ?? 'backup-orchestrator-prod';

@@ -113,6 +113,10 @@ describe('the CLI refuses bad arguments with exit code 2', () => {
     [['backup', 'run', '--plan'], "error: Option '--plan <value>' argument missing"],
     [['plan', 'validate', '--no-such-flag'], "error: Unknown option '--no-such-flag'"],
     [['explode'], 'error: unknown command "explode"'],
+    // runCli's clock reads 2026-11-26T15:30Z: a run that deletes or creates refuses a time that has not come.
+    [['prune', '--at', '2027-01-01T00:00:00Z'], 'error: --at "2027-01-01T00:00:00Z" has not come yet (it is 2026-11-26T15:30:00.000Z)'],
+    [['backup', 'run', '--plan', 'gold', '--at', '2026-11-26T17:00:00Z'], 'error: --at "2026-11-26T17:00:00Z" has not come yet'],
+    [['reconcile', '--at', '2026-12-01T00:00:00Z'], 'error: --at "2026-12-01T00:00:00Z" has not come yet'],
   ])('%j', async (argv, message) => {
     const result = await runCli(argv);
 
