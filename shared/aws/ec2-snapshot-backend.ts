@@ -68,10 +68,12 @@ export class Ec2SnapshotBackend implements SnapshotBackend {
           const tags = fromTagList(instance.Tags);
           if (!instance.InstanceId || isOurs(tags)) continue;
           const state = instance.State?.Name ?? 'unknown';
+          const volumeCount = (instance.BlockDeviceMappings ?? []).filter((mapping) => mapping.Ebs?.VolumeId).length;
           found.push({
             type: 'ec2-instance',
             id: instance.InstanceId,
             tags,
+            ...(volumeCount ? { volumeCount } : {}),
             ...(SNAPSHOTTABLE_INSTANCE_STATES.includes(state) ? {} : { notReadyReason: `instance is ${state}` }),
           });
         }

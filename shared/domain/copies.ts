@@ -163,6 +163,11 @@ export function keyProblem(planId: string, rule: CopyRule, key: KeyDescription):
   return undefined;
 }
 
+function withoutPointSize(tags: Tags): Tags {
+  const { [TAG.pointSize]: _size, ...rest } = tags;
+  return rest;
+}
+
 /**
  * The sources worth copying into a DR Region: those the copy rule's retention would keep if their copies
  * were there now, next to the plan's points already in that Region. Copying a point the next prune
@@ -178,7 +183,9 @@ export function sourcesWorthCopying(input: {
   now: Date;
 }): Set<string> {
   const existing = groupRecoveryPoints(input.inRegion.filter((snapshot) => snapshot.tags[TAG.plan] === input.planId));
-  const candidates = groupRecoveryPoints(input.sources.map((source) => ({ ...source, region: input.rule.region })));
+  // A candidate is judged by its time, as retention will judge its whole point once copied: not by how many of
+  // the point's snapshots this batch happens to hold (a point-size tag would make a lone one incomplete).
+  const candidates = groupRecoveryPoints(input.sources.map((source) => ({ ...source, region: input.rule.region, tags: withoutPointSize(source.tags) })));
   const decisions = planRetention([...existing, ...candidates], input.rule.retention, {
     now: input.now,
     ownership: { tagKey: TAG.stack, value: input.stack },

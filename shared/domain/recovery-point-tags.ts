@@ -7,6 +7,9 @@ export const TAG = {
   resourceId: 'backup-orchestrator:resource-id',
   resourceType: 'backup-orchestrator:resource-type',
   slot: 'backup-orchestrator:slot',
+  // On EC2 instance points: how many volume snapshots the point holds when whole (the instance's EBS volumes
+  // when it was listed), so a point missing some (a copy still waiting, a snapshot gone) is never taken as whole.
+  pointSize: 'backup-orchestrator:point-size',
   // On DR copies only: which snapshot was copied from where, for which point in time, and how the copy went.
   sourceSnapshotId: 'backup-orchestrator:source-snapshot-id',
   sourceRegion: 'backup-orchestrator:source-region',
@@ -54,7 +57,7 @@ export function parseSlot(text: string | undefined): Date | undefined {
 export function recoveryPointTags(input: {
   stack: string;
   plan: Plan;
-  resource: { type: ResourceType; id: string; tags: Tags };
+  resource: { type: ResourceType; id: string; tags: Tags; volumeCount?: number };
   slot: Date;
 }): Tags {
   const tags: Tags = {};
@@ -71,6 +74,7 @@ export function recoveryPointTags(input: {
     [TAG.resourceId]: input.resource.id,
     [TAG.resourceType]: input.resource.type,
     [TAG.slot]: formatSlot(input.slot),
+    ...(input.resource.type === 'ec2-instance' && input.resource.volumeCount ? { [TAG.pointSize]: String(input.resource.volumeCount) } : {}),
   };
 }
 

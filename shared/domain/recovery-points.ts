@@ -117,10 +117,11 @@ function worstState(states: PointState[]): PointState {
 
 /**
  * Groups snapshots into recovery points by (Region, plan, resource, slot): an EC2 instance's point is all
- * the volume snapshots of one CreateSnapshots call. A point is completed only when all its snapshots are.
- * Snapshots without our resource tag and a well-formed slot tag are returned as single-snapshot points keyed
- * by their id, so the retention planner sees them (and keeps them, as not ours). Snapshots Data Lifecycle
- * Manager made for an engine: dlm plan are that plan's points, timed by their start time (see dlmGroupKey).
+ * the volume snapshots of one CreateSnapshots call. A point is completed only when all its snapshots are, and
+ * it holds as many as its point-size tag says (fewer: in error). Snapshots without our resource tag and a well-formed slot
+ * tag are returned as single-snapshot points keyed by their id, so the retention planner sees them (and keeps
+ * them, as not ours). Snapshots Data Lifecycle Manager made for an engine: dlm plan are that plan's points,
+ * timed by their start time (see dlmGroupKey).
  */
 export function groupRecoveryPoints(snapshots: readonly StoredSnapshot[]): StoredRecoveryPoint[] {
   const groups = new Map<string, StoredSnapshot[]>();
@@ -143,11 +144,15 @@ export function groupRecoveryPoints(snapshots: readonly StoredSnapshot[]): Store
     const slotTime = parseSlot(slot)?.getTime();
     const startTimes = members.flatMap((member) => (member.startTime ? [member.startTime.getTime()] : []));
     const time = new Date(slotTime ?? (startTimes.length ? Math.min(...startTimes) : 0));
+    // A point with fewer snapshots than it was made with is not whole: in error, so never counted as good
+    // (retention cleans it up after the error grace, as any failed point; until then a copy may still land).
+    const size = Number(first.tags[TAG.pointSize]);
+    const partial = Number.isInteger(size) && members.length < size;
     return {
       id: slotTime !== undefined && first.tags[TAG.resourceId] ? `${resourceId}@${slot}` : first.id,
       resourceId,
       time,
-      state: worstState(members.map((member) => member.state)),
+      state: worstState([...members.map((member) => member.state), ...(partial ? (['error'] as const) : [])]),
       tags: first.tags,
       planId: first.tags[TAG.plan] ?? '',
       resourceType: first.tags[TAG.resourceType] as ResourceType | undefined,

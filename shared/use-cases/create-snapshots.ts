@@ -10,6 +10,8 @@ export interface ProtectedResource {
   type: ResourceType;
   id: string;
   tags: Tags;
+  /** EC2 instances: how many EBS volumes are attached, i.e. how many snapshots CreateSnapshots makes. */
+  volumeCount?: number;
   /** Why a snapshot cannot be taken now (e.g. RDS status `modifying`); undefined when it can. */
   notReadyReason?: string;
   /** 'transient' when the state passes by itself (RDS `backing-up`, `modifying`): a later run will snapshot. */

@@ -187,7 +187,7 @@ function deletionTargets(point: StoredRecoveryPoint, reason: PrunePointReport['r
   if (reason !== 'error-past-grace') return { snapshots: point.snapshots, attemptsOnly: false };
   const retried = new Set(point.snapshots.filter((s) => s.state === 'completed').map((s) => s.tags[TAG.sourceSnapshotId]).filter(Boolean));
   const failed = point.snapshots.filter((s) => s.state === 'error');
-  if (retried.size === 0 || !failed.every((s) => retried.has(s.tags[TAG.sourceSnapshotId]))) return { snapshots: point.snapshots, attemptsOnly: false };
+  if (retried.size === 0 || failed.length === 0 || !failed.every((s) => retried.has(s.tags[TAG.sourceSnapshotId]))) return { snapshots: point.snapshots, attemptsOnly: false };
   return { snapshots: failed, attemptsOnly: true };
 }
 
@@ -253,7 +253,7 @@ function latestBackupFailure(
 ): string | undefined {
   const sorted = [...points].sort(byTimeThenId);
   const newest = sorted.at(-1);
-  if (newest?.state === 'error') return `its newest recovery point (${newest.slot}) is in error`;
+  if (newest?.state === 'error') return `its newest recovery point (${newest.slot}) is in error or incomplete`;
   if (!check.missedSlots) return undefined;
   const expected = previousOccurrence(plan.schedule.expression, new Date(check.now.getTime() - check.graceMs), plan.schedule.timezone);
   if (!expected) return undefined;

@@ -111,6 +111,12 @@ describe('create-snapshots handler against moto', () => {
     first = await handler(schedulerEvent('gold', '2026-11-26T11:00:00Z'), lambdaContext('create-snapshots'));
   });
 
+  it("tags every snapshot of an instance's point with how many volume snapshots make the point whole", async () => {
+    const instanceSnapshots = (await ebsSnapshots()).filter((snapshot) => snapshot.tags[TAG.resourceId] === estate.instance);
+
+    expect(instanceSnapshots.map((snapshot) => snapshot.tags[TAG.pointSize])).toEqual(instanceVolumes.map(() => String(instanceVolumes.length)));
+  });
+
   it('snapshots every volume, instance, RDS instance and Aurora cluster of the plan, and nothing else', async () => {
     const snapshots = await ebsSnapshots();
 

@@ -70,18 +70,19 @@ describe('Ec2SnapshotBackend', () => {
     expect(found.map((resource) => resource.id)).toEqual(['vol-user']);
   });
 
-  it('pages through instances across reservations and marks pending ones not ready', async () => {
+  it('pages through instances across reservations, marks pending ones not ready, and counts their EBS volumes', async () => {
+    const ebs = (...volumeIds: string[]) => volumeIds.map((VolumeId, index) => ({ DeviceName: `/dev/sd${'abc'[index]}`, Ebs: { VolumeId } }));
     ec2Mock
       .on(DescribeInstancesCommand)
-      .resolvesOnce({ Reservations: [{ Instances: [{ InstanceId: 'i-1', State: { Name: 'running' } }] }], NextToken: 'n' })
-      .resolvesOnce({ Reservations: [{ Instances: [{ InstanceId: 'i-2', State: { Name: 'pending' } }, { InstanceId: 'i-3', State: { Name: 'stopped' } }] }] });
+      .resolvesOnce({ Reservations: [{ Instances: [{ InstanceId: 'i-1', State: { Name: 'running' }, BlockDeviceMappings: ebs('vol-1', 'vol-2', 'vol-3') }] }], NextToken: 'n' })
+      .resolvesOnce({ Reservations: [{ Instances: [{ InstanceId: 'i-2', State: { Name: 'pending' } }, { InstanceId: 'i-3', State: { Name: 'stopped' }, BlockDeviceMappings: ebs('vol-4') }] }] });
 
     const found = await new Ec2SnapshotBackend(new EC2Client(region)).findResources(planFixture(), ['ec2-instance']);
 
-    expect(found.map((resource) => [resource.id, resource.notReadyReason])).toEqual([
-      ['i-1', undefined],
-      ['i-2', 'instance is pending'],
-      ['i-3', undefined],
+    expect(found.map((resource) => [resource.id, resource.notReadyReason, resource.volumeCount])).toEqual([
+      ['i-1', undefined, 3],
+      ['i-2', 'instance is pending', undefined],
+      ['i-3', undefined, 1],
     ]);
   });
 

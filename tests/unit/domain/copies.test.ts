@@ -149,4 +149,22 @@ describe('sourcesWorthCopying', () => {
 
     expect([...worth].sort()).toEqual(['snap-new-1', 'snap-new-2']);
   });
+
+  it("judges a lone volume snapshot by its point's time, not as an incomplete point of its own", () => {
+    // The third volume's copy of yesterday's 3-volume point is missing; the rule keeps 2 points.
+    const sized = (snapshot: StoredSnapshot, region = snapshot.region): StoredSnapshot => ({ ...snapshot, region, tags: { ...snapshot.tags, [TAG.pointSize]: '3' } });
+    const worth = sourcesWorthCopying({
+      sources: [sized(volumeOf('snap-y3', '2026-11-25T12:00Z'))],
+      inRegion: [
+        ...['copy-t1', 'copy-t2', 'copy-t3'].map((id) => sized(volumeOf(id, '2026-11-26T12:00Z'), rule.region)),
+        ...['copy-y1', 'copy-y2'].map((id) => sized(volumeOf(id, '2026-11-25T12:00Z'), rule.region)),
+      ],
+      rule: { ...rule, retention: { ...rule.retention, count: 2, maxAgeMs: undefined } },
+      planId: 'gold',
+      stack: 'backup-orchestrator-prod',
+      now: new Date('2026-11-26T13:00:00Z'),
+    });
+
+    expect([...worth]).toEqual(['snap-y3']);
+  });
 });

@@ -66,6 +66,24 @@ describe('groupRecoveryPoints', () => {
 });
 
 describe('groupRecoveryPoints with tags that cannot be trusted whole', () => {
+  it('takes an instance point with fewer snapshots than its point-size tag as in error, so it never counts as a whole point', () => {
+    const size = { [TAG.pointSize]: '3' };
+    const points = groupRecoveryPoints([
+      ...['snap-1', 'snap-2', 'snap-3'].map((id) => snapshot(id, ours('i-1', '2026-10-01T02:00Z', size))),
+      ...['snap-4', 'snap-5'].map((id) => snapshot(id, ours('i-1', '2026-10-02T02:00Z', size))),
+      snapshot('snap-6', ours('i-1', '2026-10-03T02:00Z', size), { state: 'error' }),
+      ...['snap-7', 'snap-8'].map((id) => snapshot(id, ours('i-1', '2026-10-04T02:00Z'))),
+    ]);
+
+    expect(points.map((point) => [point.slot, point.snapshots.length, point.state])).toEqual([
+      ['2026-10-01T02:00Z', 3, 'completed'],
+      ['2026-10-02T02:00Z', 2, 'error'],
+      ['2026-10-03T02:00Z', 1, 'error'],
+      // Made before the tag existed: whole as far as anyone can tell.
+      ['2026-10-04T02:00Z', 2, 'completed'],
+    ]);
+  });
+
   it('reads no time from a slot tag formatSlot did not write: such a snapshot is a point of its own, timed by its start', () => {
     const started = new Date('2026-10-05T10:00:00Z');
     const points = groupRecoveryPoints(['1', 'slot-1', 'Oct 31', '2026-10-01T02:00:00Z'].map((slot, index) => snapshot(`snap-${index}`, ours('vol-1', slot), { startTime: started })));

@@ -348,7 +348,7 @@ describe('pruneRecoveryPoints', () => {
     expect(account.slots('vol-c')).toHaveLength(3);
     expect(resourceReport(summary, 'gold', 'vol-a')).toMatchObject({
       latestScheduledBackupFailed: true,
-      failedBecause: `its newest recovery point (${slotDaysAgo(0)}) is in error`,
+      failedBecause: `its newest recovery point (${slotDaysAgo(0)}) is in error or incomplete`,
     });
     expect(resourceReport(summary, 'gold', 'vol-a')?.points.every((p) => p.action === 'keep' && p.reasons.includes('latest-backup-failed'))).toBe(true);
   });
@@ -517,6 +517,33 @@ describe('pruneEveryRegion', () => {
 });
 
 describe('pruneRecoveryPoints never deletes the newest good point on tags or listings it cannot trust', () => {
+  it('takes an instance point missing some of its volume copies as not whole, and deletes none of the whole ones it would replace', async () => {
+    // The DR rule keeps 5: today's point has 2 of its 3 volume copies (the third waits for a copy slot).
+    const size = { [TAG.pointSize]: '3' };
+    const whole = daily({ resourceId: 'i-1', type: 'ec2-instance', region: DR, volumes: 3, tags: size }, 6, 1);
+    const partial = point({ resourceId: 'i-1', type: 'ec2-instance', region: DR, volumes: 2, tags: size, daysAgo: 0 });
+    const account = new FakeAccount([...whole, ...partial], new Set(['i-1']));
+
+    const summary = await run(account, DR);
+
+    // Counted as whole, today's point would have let the one of 6 days ago go, and with count 1 every whole one.
+    expect(account.slots('i-1', DR)).toEqual([0, 1, 2, 3, 4, 5, 6].map(slotDaysAgo));
+    expect(resourceReport(summary, 'gold', 'i-1')).toMatchObject({ failedBecause: `its newest recovery point (${slotDaysAgo(0)}) is in error or incomplete` });
+    expect(resourceReport(summary, 'gold', 'i-1')?.points[0]).toMatchObject({ slot: slotDaysAgo(0), state: 'error', action: 'keep' });
+  });
+
+  it('cleans up what a partly failed deletion left of an old instance point once the error grace has passed', async () => {
+    // A throttled run deleted 2 of the 3 snapshots of the point of 20 days ago; the whole points follow retention.
+    const size = { [TAG.pointSize]: '3' };
+    const leftover = point({ resourceId: 'i-1', type: 'ec2-instance', volumes: 1, tags: size, daysAgo: 20 });
+    const account = new FakeAccount([...leftover, ...daily({ resourceId: 'i-1', type: 'ec2-instance', volumes: 3, tags: size }, 3)], new Set(['i-1']));
+
+    const summary = await run(account);
+
+    expect(account.slots('i-1')).toEqual([0, 1, 2].map(slotDaysAgo));
+    expect(resourceReport(summary, 'gold', 'i-1')?.points.find((entry) => entry.slot === slotDaysAgo(20))).toMatchObject({ action: 'delete', reasons: ['error-past-grace'], outcome: 'deleted' });
+  });
+
   it.each(['1', 'slot-1', 'Oct 31'])('keeps a snapshot whose slot tag reads %p hands off, instead of taking it for a point of 2001', async (garbage) => {
     const misread = point({ resourceId: 'vol-a', daysAgo: 0 }).map((s) => ({ ...s, tags: { ...s.tags, [TAG.slot]: garbage } }));
     const account = new FakeAccount([...daily({ resourceId: 'vol-a' }, 3, 1), ...misread], new Set(['vol-a']));
