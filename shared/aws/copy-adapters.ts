@@ -11,6 +11,8 @@ export function copyAdapters(settings: { endpoint?: string }): { backend: CopyBa
     backend: new AwsCopyBackend({
       ec2: (region) => ec2Client({ region, ...endpoint }),
       rds: (region) => rdsClient({ region, ...endpoint }),
+      // CopySnapshot takes no client token: never resent by the SDK (see RegionalClients.ec2Copies).
+      ec2Copies: (region) => ec2Client({ region, ...endpoint, maxAttempts: 1 }),
     }),
     keys: new KmsKeyInspector((region) => kmsClient({ region, ...endpoint })),
   };

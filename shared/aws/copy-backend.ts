@@ -28,6 +28,12 @@ import { SnapshotCatalog } from './snapshot-catalog.js';
 export interface RegionalClients {
   ec2(region: string): EC2Client;
   rds(region: string): RDSClient;
+  /**
+   * Sends CopySnapshot (default: `ec2`). EC2 takes no client token for it: a copy the SDK sent again after a
+   * lost answer (a 500, a timeout) could start a second copy. Give a client that does not retry (maxAttempts 1);
+   * the use case retries instead, after looking for the copy. RDS copies have deterministic identifiers.
+   */
+  ec2Copies?(region: string): EC2Client;
 }
 
 /** The copy's RDS identifier is taken, but not by our copy of this source: never treat that as done. */
@@ -165,7 +171,7 @@ export class AwsCopyBackend implements CopyBackend {
     const { source, region, tags } = request;
     const kms = request.encrypted && request.kmsKeyArn ? { KmsKeyId: request.kmsKeyArn } : {};
     if (source.kind === 'ebs') {
-      const result = await this.clients.ec2(region).send(
+      const result = await (this.clients.ec2Copies?.(region) ?? this.clients.ec2(region)).send(
         new CopySnapshotCommand({
           SourceRegion: source.region,
           SourceSnapshotId: source.id,

@@ -26,7 +26,9 @@ function dynamoDbClaim(env: RuntimeEnvironment, keyPrefix: string, expiresAfterS
 /**
  * A claim per (plan, resource, slot), shared by the scheduled run and the snapshot workers (same key prefix):
  * two deliveries of one schedule or one work item cannot both create. Kept a week, longer than any redelivery
- * of a schedule or a work item, so a repeat is answered from the claim. Undefined without a table.
+ * of a schedule or a work item, so a repeat is answered from the claim. A create whose answer was lost is
+ * looked for while the claim is held, so the claim ends with the snapshot found (or "uncertain" when the
+ * look failed) and is let go only when there is none. Undefined without a table.
  */
 export function snapshotClaim(env: RuntimeEnvironment): Claim | undefined {
   return dynamoDbClaim(env, 'create-snapshots', 7 * 24 * 3600);
@@ -35,8 +37,8 @@ export function snapshotClaim(env: RuntimeEnvironment): Claim | undefined {
 /**
  * A claim per (destination, source, attempt), shared by copy-snapshot, copy-pump and reconcile (same key
  * prefix): two concurrent starts of one EBS copy cannot both reach CopySnapshot. Kept an hour, long enough
- * to cover duplicate event deliveries and a reconcile racing an event; after it the tag lookup decides.
- * Undefined without a table.
+ * to cover duplicate event deliveries and a reconcile racing an event; after it the tag lookup decides (so a
+ * start stored as "uncertain" waits an hour at most). Undefined without a table.
  */
 export function copyClaim(env: RuntimeEnvironment): Claim | undefined {
   return dynamoDbClaim(env, 'copy-snapshot', 3600);

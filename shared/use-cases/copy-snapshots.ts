@@ -9,7 +9,7 @@ import {
   type CopySettings,
   type KeyDescription,
 } from '../domain/copies.js';
-import { classifyFailure } from '../domain/failure-classification.js';
+import { classifyFailure, mayHaveTakenEffect } from '../domain/failure-classification.js';
 import type { CopyRule, Plan, PlansConfig } from '../domain/plan-schema.js';
 import { TAG, type Tags } from '../domain/recovery-point-tags.js';
 import type { SnapshotKind, StoredSnapshot } from '../domain/recovery-points.js';
@@ -39,6 +39,53 @@ export interface StartedCopy {
   copyId: string;
   /** True when our copy was already there (an RDS copy's deterministic identifier was taken by it). */
   existed: boolean;
+}
+
+/** What a start leaves as its claim's answer: the copy, or why it may have started but could not be found. */
+type ClaimedStart = StartedCopy & { uncertain?: string };
+
+/**
+ * Starts an EBS copy within the retry budget. CopySnapshot takes no client token, so after a failure that may
+ * have taken effect (a 5xx, a timeout) our copies of the source in the destination are looked up before any
+ * resend; a throttle, which certainly did not, is resent without a look.
+ */
+async function startEbsCopy(deps: CopyDeps, request: StartCopyRequest): Promise<ClaimedStart> {
+  const retry = deps.retry ?? NO_RETRY;
+  const { source, region, attempt } = request;
+  for (let tryNo = 1; ; tryNo += 1) {
+    try {
+      return await deps.backend.startCopy(request);
+    } catch (error) {
+      const failure = classifyFailure(error);
+      if (failure.kind !== 'transient') throw error;
+      const delay = retry.baseDelayMs * 2 ** (tryNo - 1);
+      if (!mayHaveTakenEffect(failure)) {
+        if (tryNo >= retry.attempts) throw error;
+        await retry.sleep(delay);
+        continue;
+      }
+      // Give DescribeSnapshots time to show a copy EC2 did start.
+      await retry.sleep(delay);
+      let copies: StoredSnapshot[];
+      try {
+        copies = await withRetry(deps, () => deps.backend.listCopiesOf(region, deps.stack, [source]));
+      } catch (lookupError) {
+        const lookup = classifyFailure(lookupError);
+        return {
+          copyId: '',
+          existed: false,
+          uncertain:
+            `${failure.name}: ${failure.message}; the copy may have started and looking for it in ${region} failed (${lookup.name}: ${lookup.message}), ` +
+            'so CopySnapshot was not sent again and no second copy can start; the reconciler lists the copies first',
+        };
+      }
+      const started = copies.find(
+        (copy) => copy.tags[TAG.sourceSnapshotId] === source.id && copy.tags[TAG.sourceRegion] === source.region && copyAttemptOf(copy) === attempt,
+      );
+      if (started) return { copyId: started.id, existed: false };
+      if (tryNo >= retry.attempts) throw error;
+    }
+  }
 }
 
 /** What the EC2/RDS adapters offer the copy use cases, in any Region. */
@@ -276,19 +323,21 @@ export class CopyRun {
     }
 
     const tags = copyTags({ source, attempt, startedAt: this.now });
-    let started: StartedCopy;
+    let started: ClaimedStart;
     let ran = false;
     try {
-      const start = () => {
+      const request: StartCopyRequest = {
+        source,
+        region: rule.region,
+        encrypted: rule.encrypted,
+        ...(key.kmsKeyArn ? { kmsKeyArn: key.kmsKeyArn } : {}),
+        tags,
+        attempt,
+      };
+      // An RDS copy sent again is refused as already existing; an EBS copy is looked for first.
+      const start = (): Promise<ClaimedStart> => {
         ran = true;
-        return withRetry(this.deps, () => this.deps.backend.startCopy({
-          source,
-          region: rule.region,
-          encrypted: rule.encrypted,
-          ...(key.kmsKeyArn ? { kmsKeyArn: key.kmsKeyArn } : {}),
-          tags,
-          attempt,
-        }));
+        return source.kind === 'ebs' ? startEbsCopy(this.deps, request) : withRetry(this.deps, () => this.deps.backend.startCopy(request));
       };
       // RDS copies have deterministic identifiers; EBS copies need the claim to close the concurrent window.
       const claim = `${rule.region}#${source.region}#${source.id}#${attempt}`;
@@ -307,7 +356,15 @@ export class CopyRun {
       return this.record({ ...base, status: 'failed', errorName: failure.name, reason: failure.message });
     }
 
-    if (started.existed || !ran) return this.record({ ...base, status: 'already-copied', copyId: started.copyId, state: 'pending' });
+    if (started.uncertain) return this.record({ ...base, status: 'deferred', reason: started.uncertain, transient: true });
+    if (started.existed || !ran) {
+      // Made by an earlier try or a concurrent claimant: in flight all the same, so it takes a slot of this run.
+      if (!destination.copies.some((copy) => copy.id === started.copyId)) {
+        destination.reserve(service);
+        destination.copies.push({ kind: source.kind, id: started.copyId, region: rule.region, state: 'pending', status: 'pending', tags });
+      }
+      return this.record({ ...base, status: 'already-copied', copyId: started.copyId, state: 'pending' });
+    }
     destination.reserve(service);
     destination.copies.push({ kind: source.kind, id: started.copyId, region: rule.region, state: 'pending', status: 'pending', tags });
     // Deleted only once the new attempt runs, so a failed start never loses the attempt count.

@@ -133,6 +133,19 @@ function dropCoveredResources(resources: ProtectedResource[]): { kept: Protected
   return { kept, covered };
 }
 
+/** What a create leaves as its claim's answer: the recovery point, or why it may exist but could not be found. */
+interface ClaimedCreate extends CreatedRecoveryPoint {
+  /** A create that may have taken effect, and whose snapshot could not be looked for: never sent again blind. */
+  uncertain?: { errorName: string; reason: string };
+}
+
+/** Retries stop this long before the invocation's deadline. */
+const DEADLINE_MARGIN_MS = 5_000;
+
+function backoffMs(deps: CreateSnapshotsDeps, attempt: number): number {
+  return deps.retry.baseDelayMs * 2 ** (attempt - 1) * (0.5 + deps.random());
+}
+
 async function createWithRetry(
   deps: CreateSnapshotsDeps,
   backend: SnapshotBackend,
@@ -140,45 +153,60 @@ async function createWithRetry(
   request: { planId: string; slot: Date; tags: Tags },
 ): Promise<ResourceOutcome> {
   const base = { resourceId: resource.id, type: resource.type };
+  const slot = formatSlot(request.slot);
+  const key = `${request.planId}#${resource.id}#${slot}`;
   for (let attempt = 1; ; attempt += 1) {
+    const step: { ran: boolean; made?: CreatedRecoveryPoint; waitedMs?: number } = { ran: false };
+    // Runs inside the claim: after a lost answer it looks for the snapshot before the claim is let go.
+    const create = async (): Promise<ClaimedCreate> => {
+      step.ran = true;
+      try {
+        step.made = await backend.createRecoveryPoint(resource, request);
+        return step.made;
+      } catch (error) {
+        const failure = classifyFailure(error);
+        if (!mayHaveTakenEffect(failure) || !backend.findSlotRecoveryPoint) throw error;
+        // Give DescribeSnapshots time to show a snapshot EC2 did make, without outliving the invocation.
+        const left = deps.remainingTimeMs ? Math.max(0, deps.remainingTimeMs() - DEADLINE_MARGIN_MS) : Infinity;
+        step.waitedMs = Math.min(backoffMs(deps, attempt), left);
+        await deps.sleep(step.waitedMs);
+        let found: string[];
+        try {
+          found = await backend.findSlotRecoveryPoint({ stack: deps.stack, planId: request.planId, slot, resourceId: resource.id, type: resource.type });
+        } catch (lookupError) {
+          const lookup = classifyFailure(lookupError);
+          const reason =
+            `${failure.message}; the create may have taken effect and looking for its snapshot failed (${lookup.name}: ${lookup.message}), ` +
+            'so it was not sent again and no second snapshot can be made; the next run of this slot lists it first';
+          return { snapshotIds: [], existed: false, uncertain: { errorName: failure.name, reason } };
+        }
+        if (found.length) return { snapshotIds: found, existed: false };
+        // Not made: the claim is let go and the create is tried again below.
+        throw error;
+      }
+    };
     try {
-      let ran = false;
-      const create = () => {
-        ran = true;
-        return backend.createRecoveryPoint(resource, request);
-      };
-      const key = `${request.planId}#${resource.id}#${formatSlot(request.slot)}`;
       const result = deps.guard ? await deps.guard(key, create) : await create();
+      if (result.uncertain) return { ...base, status: 'failed', kind: 'transient', ...result.uncertain };
       // A guard that answers from its store did not run the create: an earlier invocation did.
-      const existed = result.existed || !ran;
+      const existed = result.existed || !step.ran;
       return { ...base, status: existed ? 'already-done' : 'created', snapshotIds: result.snapshotIds };
     } catch (error) {
+      // The create answered and only the claim's record of it failed: that snapshot is this slot's, never make another.
+      if (step.made) return { ...base, status: step.made.existed ? 'already-done' : 'created', snapshotIds: step.made.snapshotIds };
       const failure = classifyFailure(error);
       if (failure.kind === 'in-progress-elsewhere') {
         return { ...base, status: 'skipped', reason: IN_PROGRESS_ELSEWHERE };
       }
+      // The look for a lost answer's snapshot already waited out this attempt's backoff.
       const delay =
-        failure.kind === 'per-volume-rate'
-          ? deps.retry.perVolumeRateDelayMs * (1 + deps.random())
-          : deps.retry.baseDelayMs * 2 ** (attempt - 1) * (0.5 + deps.random());
-      const outOfTime = deps.remainingTimeMs !== undefined && deps.remainingTimeMs() < delay + 5_000;
+        step.waitedMs !== undefined ? 0 : failure.kind === 'per-volume-rate' ? deps.retry.perVolumeRateDelayMs * (1 + deps.random()) : backoffMs(deps, attempt);
+      const outOfTime = deps.remainingTimeMs !== undefined && deps.remainingTimeMs() < delay + DEADLINE_MARGIN_MS;
       const retryable = failure.kind === 'transient' || failure.kind === 'per-volume-rate';
       if (!retryable || attempt >= deps.retry.attempts || outOfTime) {
         return { ...base, status: 'failed', kind: failure.kind, errorName: failure.name, reason: failure.message };
       }
-      await deps.sleep(delay);
-      // The create may have been carried out and only its answer lost: look for it before creating again.
-      if (mayHaveTakenEffect(failure) && backend.findSlotRecoveryPoint) {
-        let found: string[];
-        try {
-          found = await backend.findSlotRecoveryPoint({ stack: deps.stack, planId: request.planId, slot: formatSlot(request.slot), resourceId: resource.id, type: resource.type });
-        } catch (lookupError) {
-          // Creating blind could make a second snapshot: leave it to the next delivery or run, which looks first.
-          const lookup = classifyFailure(lookupError);
-          return { ...base, status: 'failed', kind: 'transient', errorName: failure.name, reason: `${failure.message}; not sent again, because looking for its snapshot failed too: ${lookup.message}` };
-        }
-        if (found.length) return { ...base, status: 'created', snapshotIds: found };
-      }
+      if (delay > 0) await deps.sleep(delay);
     }
   }
 }

@@ -3,8 +3,9 @@ import { COPY_SETTINGS_DEFAULTS } from '../../../shared/domain/copies.js';
 import { TAG } from '../../../shared/domain/recovery-point-tags.js';
 import type { StoredSnapshot } from '../../../shared/domain/recovery-points.js';
 import type { SnapshotCompletion } from '../../../shared/domain/snapshot-completion-event.js';
-import { copyCompletedSnapshots, type CopyDeps } from '../../../shared/use-cases/copy-snapshots.js';
+import { copyCompletedSnapshots, type CopyDeps, type StartCopyRequest, type StartedCopy } from '../../../shared/use-cases/copy-snapshots.js';
 import { awsError, copyPlans, FakeCopyBackend, FakeKeys, PRIMARY, sourceSnapshot, STACK } from '../../support/copy-fakes.js';
+import { inMemoryClaim } from '../../support/in-memory-claim.js';
 
 const NOW = new Date('2026-11-26T11:05:00Z');
 const GOLD_KEY = 'arn:aws:kms:eu-central-1:123456789012:key/11111111-2222-3333-4444-555555555555';
@@ -376,6 +377,174 @@ describe('copyCompletedSnapshots on a batch of completion events', () => {
       [gold.id, 'eu-central-1', 'started'],
       [gold.id, 'us-east-1', 'started'],
       [silver.id, 'eu-north-1', 'deferred'],
+    ]);
+  });
+});
+
+/**
+ * EC2/RDS in memory where the next `lostAnswers` copies start and then answer 500 (CopySnapshot takes no client
+ * token, so a resend starts another copy); counts the look-ups of a source's copies and can make them fail.
+ */
+class LostAnswerBackend extends FakeCopyBackend {
+  lostAnswers = 0;
+  copyLookUps = 0;
+  copyLookUpFailure: Error | undefined;
+
+  override async startCopy(request: StartCopyRequest): Promise<StartedCopy> {
+    const started = await super.startCopy(request);
+    if (this.lostAnswers > 0) {
+      this.lostAnswers -= 1;
+      throw awsError('InternalError', 500);
+    }
+    return started;
+  }
+
+  private listingDestination = false;
+
+  /** The batch's listing of the destination, which lists copies of sources too: not a look-up of a copy. */
+  override async listDestination(region: string, stack: string, sources: readonly StoredSnapshot[]): Promise<StoredSnapshot[]> {
+    this.listingDestination = true;
+    try {
+      return await super.listDestination(region, stack, sources);
+    } finally {
+      this.listingDestination = false;
+    }
+  }
+
+  override async listCopiesOf(region: string, stack: string, sources: readonly StoredSnapshot[]): Promise<StoredSnapshot[]> {
+    if (!this.listingDestination) {
+      this.copyLookUps += 1;
+      if (this.copyLookUpFailure) throw this.copyLookUpFailure;
+    }
+    return super.listCopiesOf(region, stack, sources);
+  }
+}
+
+describe('copyCompletedSnapshots when a copy starts but its answer is lost', () => {
+  const DR = 'eu-north-1'; // silver's only copy Region
+  /** As functions/copy-snapshot.ts wires it: the copy claim, and three tries per call. */
+  const lostAnswerDeps = (backend: FakeCopyBackend, overrides: Partial<CopyDeps> = {}) =>
+    deps(backend, { guard: inMemoryClaim('copy-snapshot', 3600).guard, retry: { attempts: 3, baseDelayMs: 200, sleep: async () => undefined }, ...overrides });
+
+  it('starts one EBS copy, and reports it started, when CopySnapshot answers 500 after starting it', async () => {
+    // Prepare
+    const source = sourceSnapshot({ planId: 'silver' });
+    const backend = new LostAnswerBackend().add(source);
+    backend.lostAnswers = 1;
+
+    // Act
+    const summary = await copyCompletedSnapshots({ completions: [completionOf(source)], now: NOW }, lostAnswerDeps(backend));
+
+    // Assess: one copy of the source in eu-north-1, found by its source tag instead of started again.
+    const copies = backend.copiesOf(DR, source.id);
+    expect(copies).toHaveLength(1);
+    expect(backend.starts).toHaveLength(1);
+    expect(summary.outcomes).toEqual([expect.objectContaining({ region: DR, status: 'started', copyId: copies[0]?.id, attempt: 1 })]);
+    expect(summary.retry).toEqual([]);
+  });
+
+  it('looks for the copy before sending an EBS copy again after a 500 that started nothing, then starts it once', async () => {
+    // Prepare
+    const source = sourceSnapshot({ planId: 'silver' });
+    const backend = new LostAnswerBackend().add(source);
+    backend.startFailures.push(awsError('InternalError', 500));
+
+    // Act
+    const summary = await copyCompletedSnapshots({ completions: [completionOf(source)], now: NOW }, lostAnswerDeps(backend));
+
+    // Assess
+    expect(backend.copiesOf(DR, source.id)).toHaveLength(1);
+    expect([backend.starts.length, backend.copyLookUps]).toEqual([2, 1]);
+    expect(summary.outcomes).toEqual([expect.objectContaining({ status: 'started' })]);
+  });
+
+  it('sends a throttled EBS copy again without looking for it: a throttle never starts a copy', async () => {
+    // Prepare
+    const source = sourceSnapshot({ planId: 'silver' });
+    const backend = new LostAnswerBackend().add(source);
+    backend.startFailures.push(awsError('RequestLimitExceeded', 503));
+
+    // Act
+    const summary = await copyCompletedSnapshots({ completions: [completionOf(source)], now: NOW }, lostAnswerDeps(backend));
+
+    // Assess
+    expect(backend.copiesOf(DR, source.id)).toHaveLength(1);
+    expect([backend.starts.length, backend.copyLookUps]).toEqual([2, 0]);
+    expect(summary.outcomes).toEqual([expect.objectContaining({ status: 'started' })]);
+  });
+
+  it('does not send an EBS copy again when its answer was lost and looking for it fails: defers it, and a duplicate event starts none either', async () => {
+    // Prepare
+    const source = sourceSnapshot({ planId: 'silver' });
+    const backend = new LostAnswerBackend().add(source);
+    backend.lostAnswers = 1;
+    backend.copyLookUpFailure = awsError('ServiceUnavailable', 503);
+    const settings = lostAnswerDeps(backend);
+
+    // Act: the event, then its duplicate delivered at once, listed before the copy is visible.
+    const first = await copyCompletedSnapshots({ completions: [completionOf(source)], now: NOW }, settings);
+    backend.copyLookUpFailure = undefined;
+    const duplicate = await copyCompletedSnapshots(
+      { completions: [completionOf(source)], now: NOW },
+      { ...settings, backend: Object.assign(Object.create(backend) as LostAnswerBackend, { listDestination: async () => [] }) },
+    );
+
+    // Assess: one CopySnapshot reached EC2; the copy is deferred, saying why, and its event comes back.
+    expect(backend.starts).toHaveLength(1);
+    expect(backend.copiesOf(DR, source.id)).toHaveLength(1);
+    const reason =
+      `InternalError: InternalError happened; the copy may have started and looking for it in ${DR} failed (ServiceUnavailable: ServiceUnavailable happened), ` +
+      'so CopySnapshot was not sent again and no second copy can start; the reconciler lists the copies first';
+    expect(first.outcomes).toEqual([expect.objectContaining({ status: 'deferred', transient: true, reason })]);
+    expect(first.retry).toEqual([expect.objectContaining({ index: 0 })]);
+    expect(duplicate.outcomes).toEqual([expect.objectContaining({ status: 'deferred', transient: true, reason })]);
+  });
+
+  it('never has more RDS copies in flight to a DR Region than the limit when a lost answer is found on the resend', async () => {
+    // Prepare: 19 RDS copies of ours in flight to eu-north-1 (limit 20); two RDS sources complete. The first copy
+    // starts but its answer is lost; the resend is refused as already existing (deterministic identifier).
+    const inFlight = pendingCopies(DR, 19, 'rds-instance').map((copy) => ({ ...copy, tags: { ...copy.tags, [TAG.plan]: 'silver' } }));
+    const first = sourceSnapshot({ planId: 'silver', kind: 'rds-instance', encrypted: false });
+    const second = sourceSnapshot({ planId: 'silver', kind: 'rds-instance', encrypted: false });
+    const backend = new LostAnswerBackend().add(...inFlight, first, second);
+    backend.lostAnswers = 1;
+
+    // Act
+    const summary = await copyCompletedSnapshots({ completions: [completionOf(first, second)], now: NOW }, lostAnswerDeps(backend));
+
+    // Assess
+    const pending = backend.in(DR).filter((snapshot) => snapshot.state === 'pending' && TAG.sourceSnapshotId in snapshot.tags);
+    expect(pending).toHaveLength(COPY_SETTINGS_DEFAULTS.inFlightLimit);
+    expect(summary.outcomes.map((outcome) => [outcome.sourceId, outcome.status])).toEqual([
+      [first.id, 'already-copied'],
+      [second.id, 'deferred'],
+    ]);
+  });
+
+  it('counts an EBS copy a concurrent invocation started as in flight, so the run does not start a 21st', async () => {
+    // Prepare: 19 EBS copies of ours in flight to eu-north-1. The claim of the first source answers with the copy
+    // another invocation started after this run listed the Region.
+    const inFlight = pendingCopies(DR, 19).map((copy) => ({ ...copy, tags: { ...copy.tags, [TAG.plan]: 'silver' } }));
+    const [first, second] = [sourceSnapshot({ planId: 'silver' }), sourceSnapshot({ planId: 'silver' })];
+    const backend = new LostAnswerBackend().add(...inFlight, first, second);
+    const startedElsewhere: StoredSnapshot = { kind: 'ebs', id: 'snap-startedelsewhere1', region: DR, state: 'pending', status: 'pending', tags: { [TAG.stack]: STACK, [TAG.sourceSnapshotId]: first.id, [TAG.sourceRegion]: PRIMARY } };
+    const claim = inMemoryClaim('copy-snapshot', 3600);
+    const guard = async <T>(key: string, start: () => Promise<T>): Promise<T> => {
+      if (!key.endsWith(`#${first.id}#1`)) return claim.guard(key, start);
+      backend.add(startedElsewhere);
+      return { copyId: startedElsewhere.id, existed: false } as T;
+    };
+
+    // Act
+    const summary = await copyCompletedSnapshots({ completions: [completionOf(first, second)], now: NOW }, lostAnswerDeps(backend, { guard }));
+
+    // Assess
+    const pending = backend.in(DR).filter((snapshot) => snapshot.state === 'pending' && TAG.sourceSnapshotId in snapshot.tags);
+    expect(pending).toHaveLength(COPY_SETTINGS_DEFAULTS.inFlightLimit);
+    expect(backend.starts).toHaveLength(0);
+    expect(summary.outcomes.map((outcome) => [outcome.sourceId, outcome.status])).toEqual([
+      [first.id, 'already-copied'],
+      [second.id, 'deferred'],
     ]);
   });
 });

@@ -320,7 +320,7 @@ describe('createSnapshots', () => {
     expect(summary.outcomes[0]).toMatchObject({ status: 'failed', kind: 'permanent', errorName: 'IdempotencyPersistenceLayerError' });
   });
 
-  it('after a claim store failure that followed the create, finds the snapshot instead of creating a second one', async () => {
+  it('after a claim store failure that followed the create, reports the snapshot the create answered instead of creating a second one', async () => {
     const backend = new FakeBackend(['ebs-volume'], [volume('vol-1')]);
     let calls = 0;
     const guard = async <T>(_key: string, create: () => Promise<T>): Promise<T> => {
@@ -341,7 +341,8 @@ describe('createSnapshots', () => {
 
     expect(summary.outcomes[0]).toMatchObject({ status: 'created', snapshotIds: ['snap-1'] });
     expect(backend.snapshots).toHaveLength(1);
-    expect(lookups).toEqual(['vol-1']);
+    // The create answered with its snapshot: nothing to look for (DescribeSnapshots might not show it yet).
+    expect(lookups).toEqual([]);
   });
 
   it('reports a not-ready resource whose own snapshot of this slot exists (RDS backing-up during a duplicate delivery) as already done', async () => {
