@@ -84,9 +84,11 @@ function keysByRegion(config: PlansConfig): Map<string, { keys: Set<string>; ali
 
 /**
  * KMS permissions on exactly the plans' copy keys, in their Regions: DescribeKey for the preflight; the
- * data-key operations only when EC2 or RDS of that Region makes them on our behalf (kms:ViaService);
- * CreateGrant only for AWS resources (kms:GrantIsForAWSResource). Keys named by alias are matched with
- * kms:ResourceAliases on the Region's keys, since IAM statements cannot name a key by its alias.
+ * data-key operations and grants only when EC2 or RDS of that Region makes them on our behalf
+ * (kms:ViaService), grants only for AWS resources (kms:GrantIsForAWSResource). Keys named by alias are
+ * matched with kms:ResourceAliases on the Region's keys, since IAM statements cannot name a key by its alias.
+ * And the keys of the sources, in the primary Region: a snapshot encrypted with a customer managed key is
+ * copied only by a caller that may use that key, through EC2 or RDS.
  */
 export function copyKeysPolicy(config: PlansConfig): CopyKeysPolicy {
   const Statement: Statement[] = [];
@@ -115,9 +117,18 @@ export function copyKeysPolicy(config: PlansConfig): CopyKeysPolicy {
         Effect: 'Allow',
         Action: ['kms:CreateGrant'],
         Resource,
-        Condition: { ...Condition, Bool: { 'kms:GrantIsForAWSResource': true } },
+        Condition: { ...Condition, StringEquals: { 'kms:ViaService': [`ec2.${region}.amazonaws.com`, `rds.${region}.amazonaws.com`] }, Bool: { 'kms:GrantIsForAWSResource': true } },
       });
     }
+  }
+  if (config.plans.some((plan) => plan.copies.length > 0)) {
+    // The user's own keys: unknown to the plans, so any key of the account in the primary Region, through EC2 or RDS only.
+    const sourceKeys = { 'Fn::Sub': `arn:\${AWS::Partition}:kms:${config.primaryRegion}:\${AWS::AccountId}:key/*` };
+    const throughEc2OrRds = { StringLike: { 'kms:ViaService': ['ec2.*.amazonaws.com', 'rds.*.amazonaws.com'] } };
+    Statement.push(
+      { Sid: 'ReadSourcesWithTheirKeys', Effect: 'Allow', Action: ['kms:Decrypt', 'kms:DescribeKey', 'kms:ReEncryptFrom'], Resource: sourceKeys, Condition: throughEc2OrRds },
+      { Sid: 'GrantSourceKeys', Effect: 'Allow', Action: ['kms:CreateGrant'], Resource: sourceKeys, Condition: { ...throughEc2OrRds, Bool: { 'kms:GrantIsForAWSResource': true } } },
+    );
   }
   if (!Statement.length) {
     Statement.push({ Sid: 'NoCopyKeys', Effect: 'Deny', Action: ['kms:CreateGrant', 'kms:Decrypt', 'kms:DescribeKey', 'kms:Encrypt'], Resource: '*' });

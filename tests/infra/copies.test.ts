@@ -242,11 +242,13 @@ describe('the role of reconcile', () => {
 });
 
 describe('the KMS permissions of the copy roles', () => {
-  it("reach only the plans' copy key, by its alias, in its Region: checks, data keys through EC2 or RDS, and grants for AWS resources", () => {
+  it("reach only the plans' copy key, by its alias, in its Region, and the sources' keys in the primary Region: checks, data keys and grants through EC2 or RDS", () => {
     for (const role of ['CopySnapshotRole', 'ReconcileRole']) {
       const kms = roleStatements(role).filter((candidate) => actionsOf(candidate).some((action) => action.startsWith('kms:')));
       const aliasCondition = { 'ForAnyValue:StringEquals': { 'kms:ResourceAliases': ['alias/backup-dr'] } };
       const keys = [sub('arn:${AWS::Partition}:kms:eu-central-1:${AWS::AccountId}:key/*')];
+      const sourceKeys = sub('arn:${AWS::Partition}:kms:eu-west-1:${AWS::AccountId}:key/*');
+      const throughEc2OrRds = { StringLike: { 'kms:ViaService': ['ec2.*.amazonaws.com', 'rds.*.amazonaws.com'] } };
 
       expect(kms).toEqual([
         { Sid: 'CheckCopyKeyEuCentral1Aliases', Effect: 'Allow', Action: ['kms:DescribeKey'], Resource: keys, Condition: aliasCondition },
@@ -257,7 +259,16 @@ describe('the KMS permissions of the copy roles', () => {
           Resource: keys,
           Condition: { ...aliasCondition, StringEquals: { 'kms:ViaService': ['ec2.eu-central-1.amazonaws.com', 'rds.eu-central-1.amazonaws.com'] } },
         },
-        { Sid: 'GrantCopyKeyEuCentral1Aliases', Effect: 'Allow', Action: ['kms:CreateGrant'], Resource: keys, Condition: { ...aliasCondition, Bool: { 'kms:GrantIsForAWSResource': true } } },
+        {
+          Sid: 'GrantCopyKeyEuCentral1Aliases',
+          Effect: 'Allow',
+          Action: ['kms:CreateGrant'],
+          Resource: keys,
+          Condition: { ...aliasCondition, StringEquals: { 'kms:ViaService': ['ec2.eu-central-1.amazonaws.com', 'rds.eu-central-1.amazonaws.com'] }, Bool: { 'kms:GrantIsForAWSResource': true } },
+        },
+        // A source encrypted with a customer managed key is copied only by a caller that may use that key.
+        { Sid: 'ReadSourcesWithTheirKeys', Effect: 'Allow', Action: ['kms:Decrypt', 'kms:DescribeKey', 'kms:ReEncryptFrom'], Resource: sourceKeys, Condition: throughEc2OrRds },
+        { Sid: 'GrantSourceKeys', Effect: 'Allow', Action: ['kms:CreateGrant'], Resource: sourceKeys, Condition: { ...throughEc2OrRds, Bool: { 'kms:GrantIsForAWSResource': true } } },
       ]);
     }
   });

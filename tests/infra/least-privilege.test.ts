@@ -11,6 +11,14 @@ const OWNERSHIP = 'backup-orchestrator:stack';
 const DESTRUCTIVE = /^(ec2:Delete(Snapshot|Volume)|ec2:(Detach|Modify)Volume|rds:Delete(DBSnapshot|DBClusterSnapshot|DBInstance|DBCluster)|rds:ModifyDB(Instance|Cluster)|dlm:DeleteLifecyclePolicy|dlm:UpdateLifecyclePolicy)$/;
 const CREATES =
   /^(ec2:(CreateSnapshots?|CopySnapshot|CreateVolume)|rds:(CreateDBSnapshot|CreateDBClusterSnapshot|CopyDBSnapshot|CopyDBClusterSnapshot|RestoreDBInstanceFromDBSnapshot|RestoreDBClusterFromSnapshot|CreateDBInstance|AddTagsToResource)|dlm:CreateLifecyclePolicy)$/;
+/**
+ * The role Data Lifecycle Manager itself assumes: how DLM tags what it creates is AWS's and undocumented, so its
+ * creates cannot be tag-conditioned (they are bounded by the target tags of the policies sync-dlm writes); its
+ * deletes are, as every role's.
+ */
+const DLM_EXECUTION_ROLE = 'DlmExecutionRole';
+/** KMS actions that use a key's material or hand it to a service (DescribeKey reads metadata only). */
+const KMS_KEY_USE = /^kms:(Decrypt|Encrypt|GenerateDataKey.*|ReEncrypt.*|CreateGrant)$/;
 /** The user's own resources a create reads from: they carry no tag of ours, so no condition can apply. */
 const USER_SOURCES = /^arn:\$\{AWS::Partition\}:(ec2:.*:(volume|instance)\/\*|rds:.*:(db|cluster):\*)$/;
 
@@ -69,7 +77,7 @@ describe('every IAM role in the packaged stack', () => {
   });
 
   it('allows creates, copies and restores only with our ownership tag, except on the user resources they read from', () => {
-    for (const { role, statements } of roles) {
+    for (const { role, statements } of roles.filter(({ role }) => role !== DLM_EXECUTION_ROLE)) {
       for (const statement of statements.filter((s) => actionsOf(s).some((action) => CREATES.test(action)))) {
         const onUserSources = resourceStrings(statement.Resource).every((resource) => USER_SOURCES.test(resource));
         const ownershipCondition = conditionText(statement).includes(OWNERSHIP);
@@ -79,7 +87,7 @@ describe('every IAM role in the packaged stack', () => {
   });
 
   it('allows ec2:CreateTags only as part of a create, or to add the copy completion time to copies already ours', () => {
-    for (const { role, statements } of roles) {
+    for (const { role, statements } of roles.filter(({ role }) => role !== DLM_EXECUTION_ROLE)) {
       for (const statement of statements.filter((s) => actionsOf(s).includes('ec2:CreateTags'))) {
         // The reconciler can only know a copy completed afterwards: it may add that one key, on snapshots already ours.
         const condition = statement.Condition ?? {};
@@ -91,6 +99,22 @@ describe('every IAM role in the packaged stack', () => {
           statement: statement.Sid,
           createAction: true,
         });
+      }
+    }
+  });
+
+  it('attaches no managed policy, whose permissions no condition of ours could narrow', () => {
+    const managed = Object.entries(template.Resources)
+      .filter(([, resource]) => resource.Type === 'AWS::IAM::Role' && (resource.Properties as { ManagedPolicyArns?: unknown[] }).ManagedPolicyArns?.length)
+      .map(([role]) => role);
+
+    expect(managed).toEqual([]);
+  });
+
+  it('lets a key be used, or granted, only by the AWS service that uses it on the role’s behalf (kms:ViaService)', () => {
+    for (const { role, statements } of roles) {
+      for (const statement of statements.filter((s) => s.Effect === 'Allow' && actionsOf(s).some((action) => KMS_KEY_USE.test(action)))) {
+        expect({ role, statement: statement.Sid, viaService: conditionText(statement).includes('kms:ViaService') }).toEqual({ role, statement: statement.Sid, viaService: true });
       }
     }
   });

@@ -82,14 +82,21 @@ describe('sync-dlm in the packaged template', () => {
     ]);
   });
 
-  it('creates the DLM execution role for dlm.amazonaws.com with the AWS managed DLM policy and KMS use through EC2 only', () => {
+  it("creates the DLM execution role for dlm.amazonaws.com: AWS's DLM snapshot permissions, deletes only of our snapshots, no sharing, KMS through EC2 only", () => {
     const role = roleOf('DlmExecutionRole');
+    const actions = statementsOf('DlmExecutionRole').flatMap(actionsOf);
 
     expect(role.AssumeRolePolicyDocument.Statement).toEqual([{ Effect: 'Allow', Principal: { Service: 'dlm.amazonaws.com' }, Action: 'sts:AssumeRole' }]);
-    expect(role.ManagedPolicyArns?.map(subOf)).toEqual(['arn:${AWS::Partition}:iam::aws:policy/service-role/AWSDataLifecycleManagerServiceRole']);
-    expect(statementsOf('DlmExecutionRole').map((statement) => statement.Condition)).toEqual([
+    // The AWS managed AWSDataLifecycleManagerServiceRole lets DLM delete or share any snapshot of the account.
+    expect(role.ManagedPolicyArns).toBeUndefined();
+    expect(granting('DlmExecutionRole', 'ec2:DeleteSnapshot').map((statement) => statement.Condition)).toEqual([
+      { StringEquals: { 'aws:ResourceTag/backup-orchestrator:stack': 'backup-orchestrator-ci' } },
+    ]);
+    expect(actions).toEqual(expect.arrayContaining(['ec2:CreateSnapshot', 'ec2:CreateSnapshots', 'ec2:CopySnapshot', 'ec2:CreateTags', 'ec2:DescribeVolumes', 'ec2:DescribeInstances']));
+    expect(actions.filter((action) => /ModifySnapshot|FastSnapshotRestores|^events:/.test(action))).toEqual([]);
+    expect(statementsOf('DlmExecutionRole').filter((statement) => actionsOf(statement).some((action) => action.startsWith('kms:'))).map((statement) => statement.Condition)).toEqual([
       { StringLike: { 'kms:ViaService': 'ec2.*.amazonaws.com' } },
-      { Bool: { 'kms:GrantIsForAWSResource': true } },
+      { StringLike: { 'kms:ViaService': 'ec2.*.amazonaws.com' }, Bool: { 'kms:GrantIsForAWSResource': true } },
     ]);
     expect(template.Outputs?.DlmExecutionRoleArn).toMatchObject({ Value: { 'Fn::GetAtt': ['DlmExecutionRole', 'Arn'] } });
   });
