@@ -1,8 +1,16 @@
 import { DescribeKeyCommand, type KMSClient } from '@aws-sdk/client-kms';
 import type { KeyDescription } from '../domain/copies.js';
+import { classifyFailure } from '../domain/failure-classification.js';
 import type { KeyInspector } from '../use-cases/copy-snapshots.js';
 
-/** DescribeKey in the destination Region: whether the key of a copy rule exists, and its state and kind. */
+/** Refusals about the key id we sent (DescribeKey takes nothing else): the copy would be refused the same way. */
+const KEY_REFUSALS = new Set(['AccessDeniedException', 'InvalidArnException', 'ValidationException']);
+
+/**
+ * DescribeKey in the destination Region: whether the key of a copy rule exists, and its state and kind.
+ * Only an answer about the key says it cannot be used; any other failure (a throttle, a 5xx, no connection,
+ * an error it does not know) says nothing about the key and is thrown, so the copy is tried again.
+ */
 export class KmsKeyInspector implements KeyInspector {
   constructor(private readonly kms: (region: string) => KMSClient) {}
 
@@ -18,10 +26,12 @@ export class KmsKeyInspector implements KeyInspector {
         ...(key.KeySpec ? { keySpec: key.KeySpec } : {}),
       };
     } catch (error) {
-      const name = (error as { name?: string }).name ?? 'Error';
-      if (name === 'NotFoundException') return { found: false, reason: `it does not exist in ${region}` };
-      // Access denied, a malformed id…: the copy would fail the same way, so it is the key's problem too.
-      return { found: false, reason: `DescribeKey in ${region} failed with ${name}: ${(error as Error).message}` };
+      const failure = classifyFailure(error);
+      if (failure.kind === 'transient') throw error;
+      if (failure.name === 'NotFoundException') return { found: false, reason: `it does not exist in ${region}` };
+      // Access denied, a malformed id: the copy would fail the same way, so it is the key's problem too.
+      if (KEY_REFUSALS.has(failure.name)) return { found: false, reason: `DescribeKey in ${region} failed with ${failure.name}: ${failure.message}` };
+      throw error;
     }
   }
 }

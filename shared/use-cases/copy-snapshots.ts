@@ -124,6 +124,7 @@ export interface CopyBacklog {
   add(copy: BacklogCopy): Promise<void>;
 }
 
+/** A copy rule's key as KMS describes it; throws when KMS gave no answer about the key (a throttle, a 5xx, no connection). */
 export interface KeyInspector {
   describeKey(region: string, keyId: string): Promise<KeyDescription>;
 }
@@ -167,6 +168,9 @@ export interface CopyProblem {
 }
 
 const SERVICE_NAME: Record<CopyService, string> = { ebs: 'EBS', rds: 'RDS' };
+
+/** The KMS preflight's answer: the key to encrypt with, a problem with the key, or why the key could not be checked now. */
+type KeyCheck = { kmsKeyArn?: string } | { problem: string } | { unchecked: string };
 
 /** Our copies already in one destination Region, and how many of them are still in flight per service. */
 export class Destination {
@@ -218,7 +222,7 @@ export class CopyRun {
   readonly problems: CopyProblem[] = [];
   private readonly destinations = new Map<string, Promise<Destination>>();
   private readonly keyDescriptions = new Map<string, Promise<KeyDescription>>();
-  private readonly keyChecks = new Map<string, Promise<{ kmsKeyArn?: string } | { problem: string }>>();
+  private readonly keyChecks = new Map<string, Promise<KeyCheck>>();
 
   constructor(
     private readonly deps: CopyDeps,
@@ -249,8 +253,13 @@ export class CopyRun {
     return destination;
   }
 
-  /** KMS preflight, once per plan and Region in a run, before the first copy there. */
-  private checkKey(plan: Plan, rule: CopyRule): Promise<{ kmsKeyArn?: string } | { problem: string }> {
+  /**
+   * KMS preflight, once per plan and Region in a run, before the first copy there. A DescribeKey that throws
+   * (a throttle, a 5xx, no connection: no answer about the key) is no key problem: that Region's copies of the
+   * plan are deferred as transient for the rest of the run (asking again at once would only add to a throttle),
+   * and the next delivery or run asks again.
+   */
+  private checkKey(plan: Plan, rule: CopyRule): Promise<KeyCheck> {
     if (!rule.encrypted || !rule.kmsKeyId) return Promise.resolve({});
     const keyId = rule.kmsKeyId;
     const checkKey = `${plan.id}|${rule.region}`;
@@ -262,14 +271,20 @@ export class CopyRun {
         description = this.deps.keys.describeKey(rule.region, keyId);
         this.keyDescriptions.set(describeKey, description);
       }
-      check = description.then((key) => {
-        const problem = keyProblem(plan.id, rule, key);
-        if (problem) {
-          this.problems.push({ planId: plan.id, region: rule.region, kmsKeyId: keyId, message: problem });
-          return { problem };
-        }
-        return key.found ? { kmsKeyArn: key.arn } : {};
-      });
+      check = description.then(
+        (key) => {
+          const problem = keyProblem(plan.id, rule, key);
+          if (problem) {
+            this.problems.push({ planId: plan.id, region: rule.region, kmsKeyId: keyId, message: problem });
+            return { problem };
+          }
+          return key.found ? { kmsKeyArn: key.arn } : {};
+        },
+        (error: unknown) => {
+          const failure = classifyFailure(error);
+          return { unchecked: `cannot check KMS key ${keyId} in ${rule.region} now (DescribeKey failed with ${failure.name}: ${failure.message}), which says nothing about the key; no copy was started, it is tried again` };
+        },
+      );
       this.keyChecks.set(checkKey, check);
     }
     return check;
@@ -296,6 +311,7 @@ export class CopyRun {
     const base: OutcomeBase = { planId: plan.id, sourceId: source.id, kind: source.kind, region: rule.region };
     const key = await this.checkKey(plan, rule);
     if ('problem' in key) return this.record({ ...base, status: 'blocked', reason: `KMS key problem for plan ${plan.id} in ${rule.region}` });
+    if ('unchecked' in key) return this.record({ ...base, status: 'deferred', reason: key.unchecked, transient: true });
     if (source.kind !== 'ebs' && source.encrypted && !rule.encrypted) {
       return this.record({
         ...base,

@@ -6,7 +6,7 @@ import {
   DescribeSnapshotsCommand,
   EC2Client,
 } from '@aws-sdk/client-ec2';
-import { DescribeKeyCommand, KMSClient, NotFoundException } from '@aws-sdk/client-kms';
+import { DescribeKeyCommand, InvalidArnException, KMSClient, KMSInternalException, NotFoundException } from '@aws-sdk/client-kms';
 import {
   AddTagsToResourceCommand,
   CopyDBClusterSnapshotCommand,
@@ -23,7 +23,7 @@ import { KmsKeyInspector } from '../../../shared/aws/kms-key-inspector.js';
 import { copyLag, copyTags } from '../../../shared/domain/copies.js';
 import { TAG } from '../../../shared/domain/recovery-point-tags.js';
 import type { StoredSnapshot } from '../../../shared/domain/recovery-points.js';
-import { sourceSnapshot, STACK } from '../../support/copy-fakes.js';
+import { awsError, sourceSnapshot, STACK } from '../../support/copy-fakes.js';
 
 const ec2Mock = mockClient(EC2Client);
 const rdsMock = mockClient(RDSClient);
@@ -341,7 +341,7 @@ describe('KmsKeyInspector', () => {
     });
   });
 
-  it('says a missing key does not exist, and passes on why DescribeKey failed otherwise', async () => {
+  it('says a missing key does not exist, and passes on why KMS refused access to it', async () => {
     kmsMock.on(DescribeKeyCommand, { KeyId: 'alias/missing' }).rejects(new NotFoundException({ message: 'Alias is not found.', $metadata: {} }));
     kmsMock.on(DescribeKeyCommand, { KeyId: 'alias/locked' }).rejects(Object.assign(new Error('not authorized'), { name: 'AccessDeniedException' }));
 
@@ -350,5 +350,27 @@ describe('KmsKeyInspector', () => {
       found: false,
       reason: 'DescribeKey in eu-central-1 failed with AccessDeniedException: not authorized',
     });
+  });
+
+  it('calls a malformed key id unusable, as the copy would be refused for it too', async () => {
+    kmsMock.on(DescribeKeyCommand, { KeyId: 'arn:aws:kms:eu-central-1:key' }).rejects(new InvalidArnException({ message: 'Invalid arn eu-central-1', $metadata: { httpStatusCode: 400 } }));
+    kmsMock.on(DescribeKeyCommand, { KeyId: '' }).rejects(awsError('ValidationException'));
+
+    expect(await inspector.describeKey('eu-central-1', 'arn:aws:kms:eu-central-1:key')).toEqual({
+      found: false,
+      reason: 'DescribeKey in eu-central-1 failed with InvalidArnException: Invalid arn eu-central-1',
+    });
+    expect(await inspector.describeKey('eu-central-1', '')).toEqual({ found: false, reason: 'DescribeKey in eu-central-1 failed with ValidationException: ValidationException happened' });
+  });
+
+  it.each([
+    ['a throttle', awsError('ThrottlingException', 400)],
+    ['a KMS 5xx', new KMSInternalException({ message: 'internal error', $metadata: { httpStatusCode: 500 } })],
+    ['a lost connection', Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' })],
+    ['an error that is not about the key', awsError('UnrecognizedClientException', 400)],
+  ])('throws %s instead of calling the key unusable: it says nothing about the key', async (_what, error) => {
+    kmsMock.on(DescribeKeyCommand).rejects(error);
+
+    await expect(inspector.describeKey('eu-central-1', 'alias/backup-dr')).rejects.toBe(error);
   });
 });

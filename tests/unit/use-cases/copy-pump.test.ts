@@ -1,10 +1,13 @@
 import { describe, expect, it } from '@jest/globals';
+import { DescribeKeyCommand, KMSClient } from '@aws-sdk/client-kms';
+import { mockClient } from 'aws-sdk-client-mock';
+import { KmsKeyInspector } from '../../../shared/aws/kms-key-inspector.js';
 import { COPY_SETTINGS_DEFAULTS } from '../../../shared/domain/copies.js';
 import { TAG } from '../../../shared/domain/recovery-point-tags.js';
 import type { StoredSnapshot } from '../../../shared/domain/recovery-points.js';
 import { pumpCopies, type BacklogEntry, type CopyBacklogReader } from '../../../shared/use-cases/copy-pump.js';
 import { copyCompletedSnapshots, type BacklogCopy } from '../../../shared/use-cases/copy-snapshots.js';
-import { copyPlans, FakeCopyBackend, FakeKeys, PRIMARY, sourceSnapshot, STACK } from '../../support/copy-fakes.js';
+import { awsError, copyPlans, FakeCopyBackend, FakeKeys, PRIMARY, sourceSnapshot, STACK } from '../../support/copy-fakes.js';
 
 const NOW = new Date('2026-11-26T11:05:00Z');
 const settings = { ...COPY_SETTINGS_DEFAULTS, inFlightLimit: 2 };
@@ -40,6 +43,13 @@ class FakeBacklog implements CopyBacklogReader {
     this.waitingCopies.push(...this.hidden);
     this.hidden = [];
   }
+}
+
+/** The key inspector as deployed, over a mocked KMS that throttles every DescribeKey. */
+function throttledKeys(): KmsKeyInspector {
+  const client = new KMSClient({ region: 'eu-central-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
+  mockClient(client).on(DescribeKeyCommand).rejects(awsError('ThrottlingException'));
+  return new KmsKeyInspector(() => client);
 }
 
 const silverSources = (count: number) => Array.from({ length: count }, () => sourceSnapshot({ planId: 'silver' }));
@@ -113,6 +123,27 @@ describe('pumpCopies', () => {
     expect(summary).toMatchObject({ started: 0, alreadyCopied: 1, dropped: 1 });
     expect(backlog.waitingCopies).toEqual([]);
     expect(backend.starts).toHaveLength(1);
+  });
+
+  it('keeps a waiting copy in the backlog, and calls its key broken nowhere, when DescribeKey is throttled; settles the others', async () => {
+    const source = sourceSnapshot({});
+    const backend = new FakeCopyBackend().add(source);
+    const backlog = new FakeBacklog();
+    await backlog.add({ planId: 'gold', region: 'eu-central-1', attempt: 1, source });
+    await backlog.add({ planId: 'gold', region: 'us-east-1', attempt: 1, source });
+
+    const summary = await pumpCopies({ now: NOW }, { stack: STACK, plans: copyPlans(), backend, keys: throttledKeys(), settings, backlog });
+    backlog.reappear();
+
+    expect(summary).toMatchObject({ received: 2, started: 1, deferred: 1, failed: 0, dropped: 0 });
+    expect(summary.outcomes.find((outcome) => outcome.region === 'eu-central-1')).toMatchObject({
+      status: 'deferred',
+      transient: true,
+      reason: expect.stringContaining('DescribeKey failed with ThrottlingException'),
+    });
+    expect(backlog.waitingCopies).toEqual([{ planId: 'gold', region: 'eu-central-1', attempt: 1, source }]);
+    expect(backend.copiesOf('eu-central-1', source.id)).toEqual([]);
+    expect(backend.copiesOf('us-east-1', source.id)).toHaveLength(1);
   });
 
   it('in a dry run starts no copy and removes no entry, and reports what it would start', async () => {

@@ -1,4 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
+import { DescribeKeyCommand, KMSClient } from '@aws-sdk/client-kms';
+import { mockClient } from 'aws-sdk-client-mock';
+import { KmsKeyInspector } from '../../../shared/aws/kms-key-inspector.js';
 import { COPY_SETTINGS_DEFAULTS } from '../../../shared/domain/copies.js';
 import { TAG } from '../../../shared/domain/recovery-point-tags.js';
 import type { StoredSnapshot } from '../../../shared/domain/recovery-points.js';
@@ -16,6 +19,16 @@ function completionOf(...snapshots: StoredSnapshot[]): SnapshotCompletion {
 
 function deps(backend: FakeCopyBackend, overrides: Partial<CopyDeps> = {}): CopyDeps & { keys: FakeKeys } {
   return { stack: STACK, plans: copyPlans(), backend, keys: new FakeKeys(), settings: COPY_SETTINGS_DEFAULTS, ...overrides } as CopyDeps & { keys: FakeKeys };
+}
+
+const GOLD_KEY_DESCRIPTION = { KeyMetadata: { KeyId: '11111111-2222-3333-4444-555555555555', Arn: GOLD_KEY, KeyState: 'Enabled' as const, KeyUsage: 'ENCRYPT_DECRYPT' as const, KeySpec: 'SYMMETRIC_DEFAULT' as const } };
+
+/** The key inspector as deployed, over a mocked KMS that throttles DescribeKey unless the test says otherwise. */
+function mockedKms() {
+  const client = new KMSClient({ region: 'eu-central-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
+  const kms = mockClient(client);
+  kms.on(DescribeKeyCommand).rejects(awsError('ThrottlingException'));
+  return { keys: new KmsKeyInspector(() => client), kms };
 }
 
 /** `count` copies of ours already in flight to `region`, of other sources. */
@@ -236,6 +249,43 @@ describe('copyCompletedSnapshots', () => {
       "plan silver: no copy to eu-north-1 was started: KMS key 1234abcd-12ab-34cd-56ef-1234567890ab cannot be used: it does not exist in eu-north-1; fix the key or the plan's copies[].kmsKeyId for eu-north-1",
     ]);
     expect(backend.starts).toHaveLength(0);
+  });
+
+  it('treats a throttled DescribeKey as no key problem: defers the copy there, starts none, and asks for the event again', async () => {
+    const source = sourceSnapshot({ resourceId: 'vol-web' });
+    const backend = new FakeCopyBackend().add(source);
+
+    const summary = await copyCompletedSnapshots({ completions: [completionOf(source)], now: NOW }, deps(backend, { keys: mockedKms().keys }));
+
+    expect(summary).toMatchObject({ started: 1, deferred: 1, blocked: 0, problems: [] });
+    expect(summary.outcomes.find((outcome) => outcome.region === 'eu-central-1')).toMatchObject({
+      status: 'deferred',
+      transient: true,
+      reason: expect.stringContaining('cannot check KMS key alias/backup-dr in eu-central-1 now (DescribeKey failed with ThrottlingException'),
+    });
+    expect(summary.retry).toEqual([{ index: 0, eventId: 'event-1', reason: expect.stringContaining('ThrottlingException') }]);
+    expect(backend.copiesOf('eu-central-1', source.id)).toEqual([]);
+    expect(backend.copiesOf('us-east-1', source.id)).toHaveLength(1);
+  });
+
+  it('defers every copy of the run to a Region whose key could not be checked, asking KMS once, and copies once a later delivery gets an answer', async () => {
+    const [first, second] = [sourceSnapshot({}), sourceSnapshot({})];
+    const backend = new FakeCopyBackend().add(first, second);
+    const { keys, kms } = mockedKms();
+    kms.on(DescribeKeyCommand).rejectsOnce(awsError('ServiceUnavailableException', 503)).resolves(GOLD_KEY_DESCRIPTION);
+
+    const completions = [completionOf(first), { ...completionOf(second), eventId: 'event-2' }];
+    const throttled = await copyCompletedSnapshots({ completions, now: NOW }, deps(backend, { keys }));
+    const redelivered = await copyCompletedSnapshots({ completions, now: NOW }, deps(backend, { keys }));
+
+    expect(throttled.problems).toEqual([]);
+    expect(throttled.retry.map((again) => again.eventId)).toEqual(['event-1', 'event-2']);
+    expect(kms.commandCalls(DescribeKeyCommand)).toHaveLength(2);
+    expect(redelivered.problems).toEqual([]);
+    expect(backend.starts.filter((start) => start.region === 'eu-central-1')).toMatchObject([
+      { source: { id: first.id }, kmsKeyArn: GOLD_KEY },
+      { source: { id: second.id }, kmsKeyArn: GOLD_KEY },
+    ]);
   });
 
   it('leaves a source that is not completed yet for the reconciler', async () => {

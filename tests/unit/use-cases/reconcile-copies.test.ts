@@ -1,4 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
+import { DescribeKeyCommand, KMSClient } from '@aws-sdk/client-kms';
+import { mockClient } from 'aws-sdk-client-mock';
+import { KmsKeyInspector } from '../../../shared/aws/kms-key-inspector.js';
 import { COPY_SETTINGS_DEFAULTS, copyLag } from '../../../shared/domain/copies.js';
 import { TAG } from '../../../shared/domain/recovery-point-tags.js';
 import type { StoredSnapshot } from '../../../shared/domain/recovery-points.js';
@@ -201,6 +204,28 @@ describe('reconcileCopies', () => {
     expect(summary.problems[0]).toMatchObject({ planId: 'gold', region: 'eu-central-1', kmsKeyId: 'alias/backup-dr' });
     expect(summary.blocked).toBe(10);
     expect(backend.starts.map((start) => start.region)).toEqual(Array(10).fill('us-east-1'));
+  });
+
+  it('defers the copies to a Region whose key cannot be checked now, reports no key problem, and starts them on its next run', async () => {
+    const sources = Array.from({ length: 3 }, (_, index) => sourceSnapshot({ slot: slot(index + 1) }));
+    const backend = new FakeCopyBackend().add(...sources);
+    const client = new KMSClient({ region: 'eu-central-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
+    const kms = mockClient(client);
+    kms.on(DescribeKeyCommand).rejects(awsError('ThrottlingException'));
+    const settings = deps(backend, { keys: new KmsKeyInspector(() => client) });
+
+    const throttled = await reconcileCopies({ now: NOW }, settings);
+    kms.on(DescribeKeyCommand).resolves({
+      KeyMetadata: { KeyId: '11111111-2222-3333-4444-555555555555', Arn: 'arn:aws:kms:eu-central-1:123456789012:key/11111111-2222-3333-4444-555555555555', KeyState: 'Enabled' },
+    });
+    const next = await reconcileCopies({ now: NOW }, settings);
+
+    expect(throttled).toMatchObject({ pairs: 3, started: 0, deferred: 3, blocked: 0, problems: [] });
+    expect(throttled.outcomes).toEqual(
+      sources.map(() => expect.objectContaining({ status: 'deferred', transient: true, reason: expect.stringContaining('DescribeKey failed with ThrottlingException') })),
+    );
+    expect(next).toMatchObject({ started: 3, deferred: 0, problems: [] });
+    expect(sources.map((source) => backend.copiesOf('eu-central-1', source.id).length)).toEqual([1, 1, 1]);
   });
 
   it('copies only recent sources of lambda plans with copy rules, and ignores snapshots of other stacks', async () => {
