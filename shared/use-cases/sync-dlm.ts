@@ -134,7 +134,6 @@ export async function syncDlmPolicies(input: { config: PlansConfig; dryRun: bool
   for (const plan of dlmPlans) {
     const attempts = new Attempts();
     const [current, ...duplicates] = byPlan.get(plan.id) ?? [];
-    for (const duplicate of duplicates) deletions.push({ planId: plan.id, policy: duplicate, reason: 'duplicate' });
     let desired: DlmPolicy;
     try {
       desired = desiredDlmPolicy(plan, { stack: deps.stack, primaryRegion: config.primaryRegion, executionRoleArn: deps.executionRoleArn });
@@ -142,6 +141,8 @@ export async function syncDlmPolicies(input: { config: PlansConfig; dryRun: bool
       record(failed({ planId: plan.id, action: current ? 'update' : 'create', ...(current ? { policyId: current.policyId } : {}), changes: [], attempts: 0 }, error));
       continue;
     }
+    // Only now: a plan the translation refuses keeps every policy it has, duplicates included.
+    for (const duplicate of duplicates) deletions.push({ planId: plan.id, policy: duplicate, reason: 'duplicate' });
     if (!current) {
       const base = { planId: plan.id, action: 'create' as const, changes: diffDlmPolicies(desired, {}) };
       if (dryRun) {

@@ -248,6 +248,32 @@ describe('syncDlmPolicies', () => {
     expect(dlm.planPolicies('gold').map((policy) => policy.PolicyId)).toEqual([firstId]);
   });
 
+  it('refuses a plan it cannot translate and changes nothing for it, not even its duplicate policies', async () => {
+    // Prepare: gold's policy exists twice (a replace whose delete failed), then gold asks for a zone with daylight saving time.
+    await sync();
+    const [first] = dlm.planPolicies('gold');
+    const { PolicyId: firstId, ...copy } = first!;
+    const duplicate = dlm.add(copy);
+    const refused: PlansConfig = {
+      ...CONFIG,
+      plans: CONFIG.plans.map((plan) => (plan.id === 'gold' ? { ...plan, schedule: { ...plan.schedule, timezone: 'Europe/Paris' } } : plan)),
+    };
+    dlmMock.resetHistory();
+
+    // Act
+    const summary = await sync(refused);
+
+    // Assess
+    expect(summary.outcomes.map((outcome) => [outcome.planId, outcome.action, outcome.status])).toEqual([
+      ['gold', 'update', 'failed'],
+      ['silver', 'unchanged', 'done'],
+    ]);
+    expect(summary.outcomes[0]?.error).toContain('schedule.timezone');
+    expect(summary).toMatchObject({ deleted: 0, failed: 1 });
+    expect(dlm.planPolicies('gold').map((policy) => policy.PolicyId).sort()).toEqual([firstId, duplicate].sort());
+    expect(mutatingCalls()).toBe(0);
+  });
+
   it('replaces a policy whose resource type changed: the new policy first, then the old one goes', async () => {
     // Prepare
     await sync();
