@@ -27,8 +27,9 @@ function dynamoDbClaim(env: RuntimeEnvironment, keyPrefix: string, expiresAfterS
  * A claim per (plan, resource, slot), shared by the scheduled run and the snapshot workers (same key prefix):
  * two deliveries of one schedule or one work item cannot both create. Kept a week, longer than any redelivery
  * of a schedule or a work item, so a repeat is answered from the claim. A create whose answer was lost is
- * looked for while the claim is held, so the claim ends with the snapshot found (or "uncertain" when the
- * look failed) and is let go only when there is none. Undefined without a table.
+ * looked for while the claim is held, so the claim ends with the snapshot found, or "uncertain" when the
+ * look failed (a later claimant then takes a fresh claim that looks before it creates), and is let go only
+ * when there is none. Undefined without a table.
  */
 export function snapshotClaim(env: RuntimeEnvironment): Claim | undefined {
   return dynamoDbClaim(env, 'create-snapshots', 7 * 24 * 3600);

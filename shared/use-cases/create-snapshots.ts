@@ -155,29 +155,38 @@ async function createWithRetry(
   const base = { resourceId: resource.id, type: resource.type };
   const slot = formatSlot(request.slot);
   const key = `${request.planId}#${resource.id}#${slot}`;
+  const lookup = backend.findSlotRecoveryPoint?.bind(backend);
+  // Each claim that ended 'uncertain' hands the slot to a fresh claim (key#2, #3…), which looks before it creates.
+  let generation = 1;
   for (let attempt = 1; ; attempt += 1) {
     const step: { ran: boolean; made?: CreatedRecoveryPoint; waitedMs?: number } = { ran: false };
+    const looksFirst = generation > 1;
     // Runs inside the claim: after a lost answer it looks for the snapshot before the claim is let go.
     const create = async (): Promise<ClaimedCreate> => {
       step.ran = true;
+      if (looksFirst && lookup) {
+        // An earlier create of the slot may have taken effect: never make a second snapshot.
+        const found = await lookup({ stack: deps.stack, planId: request.planId, slot, resourceId: resource.id, type: resource.type });
+        if (found.length) return { snapshotIds: found, existed: true };
+      }
       try {
         step.made = await backend.createRecoveryPoint(resource, request);
         return step.made;
       } catch (error) {
         const failure = classifyFailure(error);
-        if (!mayHaveTakenEffect(failure) || !backend.findSlotRecoveryPoint) throw error;
+        if (!mayHaveTakenEffect(failure) || !lookup) throw error;
         // Give DescribeSnapshots time to show a snapshot EC2 did make, without outliving the invocation.
         const left = deps.remainingTimeMs ? Math.max(0, deps.remainingTimeMs() - DEADLINE_MARGIN_MS) : Infinity;
         step.waitedMs = Math.min(backoffMs(deps, attempt), left);
         await deps.sleep(step.waitedMs);
         let found: string[];
         try {
-          found = await backend.findSlotRecoveryPoint({ stack: deps.stack, planId: request.planId, slot, resourceId: resource.id, type: resource.type });
+          found = await lookup({ stack: deps.stack, planId: request.planId, slot, resourceId: resource.id, type: resource.type });
         } catch (lookupError) {
           const lookup = classifyFailure(lookupError);
           const reason =
             `${failure.message}; the create may have taken effect and looking for its snapshot failed (${lookup.name}: ${lookup.message}), ` +
-            'so it was not sent again and no second snapshot can be made; the next run of this slot lists it first';
+            'so it was not sent again and no second snapshot can be made; the next delivery or run of this slot looks for it before creating';
           return { snapshotIds: [], existed: false, uncertain: { errorName: failure.name, reason } };
         }
         if (found.length) return { snapshotIds: found, existed: false };
@@ -186,8 +195,14 @@ async function createWithRetry(
       }
     };
     try {
-      const result = deps.guard ? await deps.guard(key, create) : await create();
-      if (result.uncertain) return { ...base, status: 'failed', kind: 'transient', ...result.uncertain };
+      const result = deps.guard ? await deps.guard(generation === 1 ? key : `${key}#${generation}`, create) : await create();
+      if (result.uncertain) {
+        // This invocation's own create: not sent again. An earlier one's, stored in the claim: the next claim
+        // looks for its snapshot and creates only if there is none, so the slot is never locked by it.
+        if (step.ran || attempt >= deps.retry.attempts) return { ...base, status: 'failed', kind: 'transient', ...result.uncertain };
+        generation += 1;
+        continue;
+      }
       // A guard that answers from its store did not run the create: an earlier invocation did.
       const existed = result.existed || !step.ran;
       return { ...base, status: existed ? 'already-done' : 'created', snapshotIds: result.snapshotIds };

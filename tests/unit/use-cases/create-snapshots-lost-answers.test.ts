@@ -171,7 +171,7 @@ describe('createSnapshots and createQueuedSnapshots when a create takes effect b
     expect(worked.map((result) => result.outcome)).toEqual([{ resourceId: 'vol-1', type: 'ebs-volume', status: 'already-done', snapshotIds: ['snap-1'] }]);
   });
 
-  it('does not send a create again when its answer was lost and looking for its snapshot fails, and answers every duplicate the same', async () => {
+  it('does not send a create again when its answer was lost and looking for its snapshot fails; a later delivery finds the snapshot, never makes another', async () => {
     // Prepare
     const backend = new Ec2LikeBackend();
     backend.lostAnswers = 1;
@@ -191,10 +191,28 @@ describe('createSnapshots and createQueuedSnapshots when a create takes effect b
     expect(first?.outcome).toHaveProperty(
       'reason',
       'We encountered an internal error; the create may have taken effect and looking for its snapshot failed (ServiceUnavailable: We encountered an internal error), ' +
-        'so it was not sent again and no second snapshot can be made; the next run of this slot lists it first',
+        'so it was not sent again and no second snapshot can be made; the next delivery or run of this slot looks for it before creating',
     );
-    expect(duplicate?.outcome).toEqual(first?.outcome);
+    expect(duplicate?.outcome).toEqual({ resourceId: 'vol-1', type: 'ebs-volume', status: 'already-done', snapshotIds: ['snap-1'] });
     expect(redelivered?.outcome).toEqual({ resourceId: 'vol-1', type: 'ebs-volume', status: 'already-done', snapshotIds: ['snap-1'] });
+  });
+
+  it('does not lock the slot when a create that made nothing could not be looked for: the next delivery looks, then creates one', async () => {
+    // Prepare: the 500 came before EC2 carried the create out, and the look that follows is throttled.
+    const backend = new Ec2LikeBackend();
+    backend.refusals = 1;
+    backend.lookupFailure = Object.assign(new Error('Request limit exceeded.'), { name: 'RequestLimitExceeded', $metadata: { httpStatusCode: 503 } });
+    const { guard } = inMemoryClaim('create-snapshots');
+
+    // Act: the first delivery, then the scheduler's retry once EC2 answers again.
+    const [first] = await createQueuedSnapshots([{ item: workItem, receiveCount: 1 }], deps(backend, { guard }));
+    backend.lookupFailure = undefined;
+    const retried = await createSnapshots({ plan, slot: SLOT }, deps(backend, { guard }));
+
+    // Assess: the first was not sent again; the retry made the slot's one snapshot.
+    expect(first).toMatchObject({ outcome: { status: 'failed', kind: 'transient' } });
+    expect(retried.outcomes).toEqual([{ resourceId: 'vol-1', type: 'ebs-volume', status: 'created', snapshotIds: ['snap-1'] }]);
+    expect(backend.slotSnapshots()).toHaveLength(1);
   });
 
   it('lets the claim go and creates again when the lost answer made no snapshot, looking once and waiting out the backoff once', async () => {
