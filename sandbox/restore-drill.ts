@@ -74,6 +74,12 @@ export async function runScheduledDrill(local: LocalStack, settings: { endpoint:
       },
     },
   };
+  // The local runner stamps $$.Execution.StartTime with the real clock; the scheduler starts the execution at the simulated time.
+  const validateInput = tasks.ValidateInput as TaskHandler;
+  tasks.ValidateInput = async (input) => {
+    const { Payload, ...rest } = input as { Payload: { execution: Record<string, string> } };
+    return validateInput({ ...rest, Payload: { ...Payload, execution: { ...Payload.execution, startTime: startedAt.toISOString() } } } as never);
+  };
   const input = fillScheduleInput(drillScheduleInput(plan), { time: startedAt, scheduleName: `${local.stack}-drill-${plan.id}` });
   const outcome = await runExecution(new StateMachine(definition), input, options);
   const result = (outcome.status === 'SUCCEEDED' ? outcome.output : undefined) as DrillResult | undefined;

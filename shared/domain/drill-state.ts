@@ -23,6 +23,11 @@ export interface RestoredResource {
 
 export interface RestoreResult {
   resources: RestoredResource[];
+  /**
+   * When the restore was requested (the state's entered time): a resource not visible yet is waited for a while
+   * after it. Absent in results of executions started before it was recorded; the drill's start stands in.
+   */
+  requestedAt?: string;
 }
 
 export interface ResourceStatus {
@@ -113,7 +118,7 @@ const restoredResourceSchema = z.object({
   memberInstanceIds: z.array(z.string()),
 }) satisfies z.ZodMiniType<RestoredResource>;
 
-export const restoreResultSchema = z.object({ resources: z.array(restoredResourceSchema) }) satisfies z.ZodMiniType<RestoreResult>;
+export const restoreResultSchema = z.object({ resources: z.array(restoredResourceSchema), requestedAt: z.optional(iso) }) satisfies z.ZodMiniType<RestoreResult>;
 
 const statusSchema = z.object({ kind: z.enum(RESTORE_KINDS), id: z.string(), status: z.string() }) satisfies z.ZodMiniType<ResourceStatus>;
 

@@ -4,7 +4,8 @@ import { BadInputError } from './errors.js';
 import type { Plan, PlansConfig, ResourceType } from './plan-schema.js';
 import { TAG, type Tags } from './recovery-point-tags.js';
 import type { SnapshotKind, StoredRecoveryPoint } from './recovery-points.js';
-import { HOUR_MS, MINUTE_MS } from './durations.js';
+import { copyCompletedAtOf } from './copies.js';
+import { formatDuration, HOUR_MS, MINUTE_MS } from './durations.js';
 
 /** What a drill restores: a volume per EBS snapshot, one RDS instance, or one Aurora cluster with one instance. */
 export type RestoreKind = 'ebs-volume' | 'rds-instance' | 'aurora-cluster';
@@ -26,6 +27,17 @@ export const DRILL_TIMING = {
   expiryMarginMs: 3 * HOUR_MS,
   /** A `startedAt` in the input may be this much later than the execution's start (clock skew), no more. */
   startSkewMs: MINUTE_MS,
+  /**
+   * A `startedAt` may be at most this much earlier than the execution's start: EventBridge Scheduler gives up on
+   * a drill schedule 1 h after its scheduled time (MaximumEventAgeInSeconds, infra/drill-schedules.ts), plus the
+   * skew. An older start would put the restore's deadline and expiry in the past before it is even made.
+   */
+  maxStartDelayMs: HOUR_MS + MINUTE_MS,
+  /**
+   * EC2 describe calls are eventually consistent: a restored resource the service does not show yet is waited
+   * for this long after the restore was requested, and counts as a failed restore after that.
+   */
+  notVisibleGraceMs: 5 * MINUTE_MS,
 } as const;
 
 const isoTime = (field: string) =>
@@ -179,7 +191,8 @@ function applySettings(config: PlansConfig, plan: Plan, region: string): Applied
 /**
  * Turns a parsed request into the drill's context: plan, Region, clock and settings. The start is the
  * execution's start unless the input names an earlier one (the scheduler sends its scheduled time): a start
- * later than the execution's would understate the RTO, so it is refused.
+ * later than the execution's would understate the RTO, and one earlier than any schedule delivery
+ * (DRILL_TIMING.maxStartDelayMs) would restore an old point already past its expiry, so both are refused.
  */
 export function planDrill(config: PlansConfig, plan: Plan, request: DrillRequest, execution: DrillExecution): DrillContext {
   const { region, role } = resolveDrillRegion(config, plan, request.region);
@@ -190,6 +203,16 @@ export function planDrill(config: PlansConfig, plan: Plan, request: DrillRequest
     throw new BadInputError(`startedAt ${startedAt.toISOString()} is after the execution started (${executionStart.toISOString()})`, [
       'a drill cannot start after its execution; leave startedAt out to use the execution start',
     ]);
+  }
+  const earliest = new Date(executionStart.getTime() - DRILL_TIMING.maxStartDelayMs);
+  if (startedAt.getTime() < earliest.getTime()) {
+    throw new BadInputError(
+      `startedAt ${startedAt.toISOString()} is more than ${formatDuration(DRILL_TIMING.maxStartDelayMs)} before the execution started (${executionStart.toISOString()})`,
+      [
+        `the earliest accepted startedAt is ${earliest.toISOString()}: a drill schedule starts its execution at most 1 h after its scheduled time, and a restore timed from an older start would be past its deadline and expiry before it was made`,
+        'leave startedAt out to use the execution start',
+      ],
+    );
   }
   const timeoutMs = restoreTimeoutMs(plan.rtoMs);
   const deadline = new Date(startedAt.getTime() + timeoutMs);
@@ -237,6 +260,15 @@ export function recoveryPointDataTime(point: StoredRecoveryPoint): Date {
   const source = point.tags[TAG.sourceTime];
   const time = source ? Date.parse(source) : Number.NaN;
   return Number.isNaN(time) ? point.time : new Date(time);
+}
+
+/**
+ * When a recovery point became restorable: the latest completion time among its snapshots (EBS CompletionTime,
+ * else the completion a copy's tag records; see copyCompletedAtOf). Undefined when none of them says.
+ */
+export function recoveryPointAvailableAt(point: Pick<StoredRecoveryPoint, 'snapshots'>): Date | undefined {
+  const times = point.snapshots.flatMap((snapshot) => copyCompletedAtOf(snapshot)?.getTime() ?? []);
+  return times.length ? new Date(Math.max(...times)) : undefined;
 }
 
 /**

@@ -14,11 +14,13 @@ import {
 } from '../domain/drill-errors.js';
 import {
   describeSelectedPoint,
+  DRILL_TIMING,
   drillDatabaseIdentifier,
   drillResourceTags,
   latestCompletedPoint,
   parseDrillRequest,
   planDrill,
+  recoveryPointAvailableAt,
   recoveryPointDataTime,
   restoreKindOf,
   type DrillContext,
@@ -164,20 +166,27 @@ export async function validateDrillInput(
 
 /**
  * Step 2: the latest completed recovery point of ours for the resource in the drill's Region, among those
- * that existed when the drill started. Achieved RPO = drill start − the time the point holds data from.
+ * that were restorable when the drill started: data from before the start and, where the service or our copy
+ * tag says when it completed, completed by then (a DR copy landing after the start would understate the RPO).
+ * Achieved RPO = drill start − the time the point holds data from.
  */
 export async function selectRecoveryPoint(drill: DrillContext, deps: { stack: string; points: RecoveryPointSource }): Promise<SelectedRecoveryPoint> {
   const startedAt = Date.parse(drill.startedAt);
-  const points = (await deps.points.listPoints({ stack: deps.stack, planId: drill.planId, region: drill.region })).filter(
+  const existing = (await deps.points.listPoints({ stack: deps.stack, planId: drill.planId, region: drill.region })).filter(
     (point) => recoveryPointDataTime(point).getTime() <= startedAt,
   );
-  const point = latestCompletedPoint(points, drill.resourceId);
+  const completedLate = (point: StoredRecoveryPoint) => (recoveryPointAvailableAt(point)?.getTime() ?? Number.NEGATIVE_INFINITY) > startedAt;
+  const point = latestCompletedPoint(
+    existing.filter((candidate) => !completedLate(candidate)),
+    drill.resourceId,
+  );
   if (!point) {
     const what = drill.resourceId ? `resource "${drill.resourceId}"` : `any resource of plan "${drill.planId}"`;
-    const pending = points.filter((candidate) => candidate.state !== 'completed' && (drill.resourceId === null || candidate.resourceId === drill.resourceId)).length;
-    throw new NoRecoveryPointError(
-      `no completed recovery point of ${what} in ${drill.region} at ${drill.startedAt}${pending ? ` (${pending} pending or failed)` : ''}`,
-    );
+    const ofResource = existing.filter((candidate) => drill.resourceId === null || candidate.resourceId === drill.resourceId);
+    const pending = ofResource.filter((candidate) => candidate.state !== 'completed').length;
+    const late = ofResource.filter((candidate) => candidate.state === 'completed' && completedLate(candidate)).length;
+    const notes = [...(pending ? [`${pending} pending or failed`] : []), ...(late ? [`${late} completed only after the drill started`] : [])];
+    throw new NoRecoveryPointError(`no completed recovery point of ${what} in ${drill.region} at ${drill.startedAt}${notes.length ? ` (${notes.join('; ')})` : ''}`);
   }
   const selected = describeSelectedPoint(point, drill);
   if (restoreKindOf(selected.resourceType) !== 'ebs-volume' && !drill.settings.instanceClass) {
@@ -191,13 +200,16 @@ export async function selectRecoveryPoint(drill: DrillContext, deps: { stack: st
 /**
  * Step 3: restores the point, every resource tagged with the drill id, our ownership tag and the expiry.
  * EBS: one volume per snapshot (ClientToken = drill id); RDS: one instance; Aurora: the cluster plus one
- * instance. Identifiers derive from the drill id, so a retried restore meets what it already made.
+ * instance. Identifiers derive from the drill id, so a retried restore meets what it already made. `now`
+ * (the state's entered time) is recorded as when the restore was requested.
  */
 export async function restoreRecoveryPoint(
   drill: DrillContext,
   point: SelectedRecoveryPoint,
+  now: Date,
   deps: { stack: string; backend: DrillBackend },
 ): Promise<RestoreResult> {
+  const requestedAt = now.toISOString();
   const tags = drillResourceTags(deps.stack, drill);
   const { settings } = drill;
   const kind = restoreKindOf(point.resourceType);
@@ -208,7 +220,7 @@ export async function restoreRecoveryPoint(
       const { volumeId } = await deps.backend.restoreVolume({ snapshotId: snapshot.id, availabilityZone: settings.availabilityZone, clientToken, tags });
       resources.push({ kind, id: volumeId, region: drill.region, snapshotId: snapshot.id, expectedSizeGiB: snapshot.sizeGiB, memberInstanceIds: [] });
     }
-    return { resources };
+    return { resources, requestedAt };
   }
   const snapshot = point.snapshots[0];
   if (!snapshot) throw new NoRecoveryPointError(`recovery point ${point.id} has no snapshot`);
@@ -217,13 +229,14 @@ export async function restoreRecoveryPoint(
   if (kind === 'rds-instance') {
     const identifier = drillDatabaseIdentifier(drill.id);
     await deps.backend.restoreDbInstance({ identifier, snapshotId: snapshot.id, instanceClass: settings.instanceClass, availabilityZone: settings.availabilityZone, tags, ...network });
-    return { resources: [{ kind, id: identifier, region: drill.region, snapshotId: snapshot.id, expectedSizeGiB: null, memberInstanceIds: [] }] };
+    return { resources: [{ kind, id: identifier, region: drill.region, snapshotId: snapshot.id, expectedSizeGiB: null, memberInstanceIds: [] }], requestedAt };
   }
   const clusterIdentifier = drillDatabaseIdentifier(drill.id);
   const instanceIdentifier = drillDatabaseIdentifier(drill.id, 1);
   await deps.backend.restoreAuroraCluster({ clusterIdentifier, instanceIdentifier, snapshotId: snapshot.id, instanceClass: settings.instanceClass, tags, ...network });
   return {
     resources: [{ kind, id: clusterIdentifier, region: drill.region, snapshotId: snapshot.id, expectedSizeGiB: null, memberInstanceIds: [instanceIdentifier] }],
+    requestedAt,
   };
 }
 
@@ -238,7 +251,9 @@ function describeStatus(observed: ObservedResource): string {
 
 /**
  * Step 4 (polled): are the restored resources available? A resource in a state it never leaves fails the
- * drill at once; still waiting at `now` past the deadline fails it with RestoreTimedOutError.
+ * drill at once, and so does one the service does not know, once DRILL_TIMING.notVisibleGraceMs have passed
+ * since the restore was requested (before, EC2's eventual consistency may just not show it yet); still waiting
+ * at `now` past the deadline fails it with RestoreTimedOutError.
  */
 export async function checkRestoreReady(
   drill: DrillContext,
@@ -247,8 +262,10 @@ export async function checkRestoreReady(
   deps: { backend: DrillBackend },
 ): Promise<ReadinessResult> {
   const observed = await Promise.all(restore.resources.map((resource) => deps.backend.observe(resource)));
+  const mayBeNotVisibleYet = now.getTime() - Date.parse(restore.requestedAt ?? drill.startedAt) < DRILL_TIMING.notVisibleGraceMs;
   const broken = observed.filter(
-    (resource) => !resource.exists || FAILED_STATUSES.has(resource.status) || resource.members.some((member) => FAILED_STATUSES.has(member.status)),
+    (resource) =>
+      (!resource.exists && !mayBeNotVisibleYet) || FAILED_STATUSES.has(resource.status) || resource.members.some((member) => FAILED_STATUSES.has(member.status)),
   );
   if (broken.length) throw new RestoreFailedError(`the restore failed: ${broken.map(describeStatus).join('; ')}`);
   const ready = observed.every(isAvailable);
@@ -264,7 +281,7 @@ export async function checkRestoreReady(
   return {
     ready,
     nextCheckInSeconds: Math.max(1, Math.min(cadence, Math.ceil((deadline - now.getTime()) / 1000))),
-    statuses: observed.map((resource) => ({ kind: resource.kind, id: resource.id, status: resource.exists ? resource.status : 'gone' })),
+    statuses: observed.map((resource) => ({ kind: resource.kind, id: resource.id, status: resource.exists ? resource.status : 'not visible yet' })),
   };
 }
 
@@ -336,6 +353,10 @@ export async function validateRestore(
 /** Deletion order: instances (Aurora members included) before the clusters that hold them. */
 const DELETE_ORDER: Record<RestoreKind, number> = { 'rds-instance': 0, 'ebs-volume': 1, 'aurora-cluster': 2 };
 
+/**
+ * Deletes each resource, instances before clusters. A delete the service cannot do yet (CleanupPendingError) or
+ * that failed for a passing reason (throttling, 5xx, network) is pending: the state machine retries Cleanup.
+ */
 async function deleteAll(resources: readonly DrillResource[], backend: DrillBackend): Promise<{ pending: string[]; failed: string[] }> {
   const pending: string[] = [];
   const failed: string[] = [];
@@ -345,33 +366,68 @@ async function deleteAll(resources: readonly DrillResource[], backend: DrillBack
       await backend.deleteDrillResource(resource);
     } catch (error) {
       const name = `${resource.kind} ${resource.id}`;
+      const failure = classifyFailure(error);
       if (error instanceof CleanupPendingError) pending.push(`${name} (${error.message})`);
-      else failed.push(`${name}: ${(error as Error).name}: ${(error as Error).message}`);
+      else if (failure.kind === 'transient') pending.push(`${name} (${failure.name}: ${failure.message})`);
+      else failed.push(`${name}: ${failure.name}: ${failure.message}`);
     }
   }
   return { pending, failed };
 }
 
+const sameResource = (a: { kind: RestoreKind; id: string }, b: { kind: RestoreKind; id: string }) => a.kind === b.kind && a.id === b.id;
+
+/**
+ * What the restore step said it made, as drill resources (Aurora: the cluster and its member instances), with
+ * the tags it made them with: so a resource the tag search does not list yet is deleted all the same.
+ */
+function restoredDrillResources(drill: DrillContext, restore: RestoreResult | undefined, stack: string): Array<{ resource: DrillResource; restored: RestoredResource }> {
+  const tags = drillResourceTags(stack, drill);
+  return (restore?.resources ?? []).flatMap((restored) => [
+    ...restored.memberInstanceIds.map((id) => ({
+      resource: { kind: 'rds-instance' as const, id, region: restored.region, status: 'unknown', tags, clusterId: restored.id },
+      restored: { ...restored, kind: 'rds-instance' as const, id, memberInstanceIds: [] },
+    })),
+    { resource: { kind: restored.kind, id: restored.id, region: restored.region, status: 'unknown', tags, clusterId: null }, restored },
+  ]);
+}
+
 /**
  * Step 7 (always): deletes every resource tagged with the drill's id in its Region (found by tag, so what a
- * failed or timed-out step made is found too), then confirms each is gone or deleting.
+ * failed or timed-out step made is found too) and every resource the restore step returned (found by id, as a
+ * just-made resource may not be listed by tag yet), then confirms each is gone or deleting. What cannot be
+ * deleted yet, failed to delete for a passing reason, or does not read as deleting yet throws
+ * CleanupPendingError (retried); a delete refused for good throws CleanupIncompleteError (the janitor's part).
  */
-export async function cleanupDrill(drill: DrillContext | undefined, deps: { stack: string; backendFor: (region: string) => DrillBackend }): Promise<CleanupResult> {
+export async function cleanupDrill(
+  drill: DrillContext | undefined,
+  restore: RestoreResult | undefined,
+  deps: { stack: string; backendFor: (region: string) => DrillBackend },
+): Promise<CleanupResult> {
   if (!drill) return { skipped: 'nothing to clean up: the drill stopped before it had a Region and an id, so it created nothing', deleted: [], remaining: [] };
   const backend = deps.backendFor(drill.region);
   const found = await backend.findDrillResources({ stack: deps.stack, drillId: drill.id });
-  const { pending, failed } = await deleteAll(found, backend);
-  if (failed.length) throw new CleanupIncompleteError(`could not delete ${failed.join('; ')}`);
+  const restored = restoredDrillResources(drill, restore, deps.stack).filter(({ resource }) => resource.region === drill.region);
+  const targets = [...found, ...restored.map(({ resource }) => resource).filter((resource) => !found.some((candidate) => sameResource(candidate, resource)))];
+  const { pending, failed } = await deleteAll(targets, backend);
+  if (failed.length) throw new CleanupIncompleteError(`could not delete ${failed.join('; ')}${pending.length ? `; not deleted yet either: ${pending.join('; ')}` : ''}`);
   if (pending.length) throw new CleanupPendingError(`cannot delete yet: ${pending.join('; ')}`);
-  const after = await backend.findDrillResources({ stack: deps.stack, drillId: drill.id });
+  const listed = await backend.findDrillResources({ stack: deps.stack, drillId: drill.id });
+  const unlisted = restored.filter(({ resource }) => !listed.some((candidate) => sameResource(candidate, resource)));
+  const observed = await Promise.all(unlisted.map(({ restored: resource }) => backend.observe(resource)));
+  const after = [
+    ...listed.map((resource) => ({ kind: resource.kind, id: resource.id, status: resource.status })),
+    ...observed.filter((resource) => resource.exists).map((resource) => ({ kind: resource.kind, id: resource.id, status: resource.status })),
+  ];
   const remaining = after.filter((resource) => !GONE_STATUSES.has(resource.status));
   if (remaining.length) {
-    throw new CleanupIncompleteError(`still there after deleting: ${remaining.map((resource) => `${resource.kind} ${resource.id} ${resource.status}`).join(', ')}`);
+    // Deleted a moment ago, or listed only now (tags and lists are eventually consistent): the retry settles it.
+    throw new CleanupPendingError(`not deleting yet after the delete: ${remaining.map((resource) => `${resource.kind} ${resource.id} ${resource.status}`).join(', ')}`);
   }
   const status = (resource: DrillResource): ResourceStatus => ({
     kind: resource.kind,
     id: resource.id,
-    status: after.find((candidate) => candidate.kind === resource.kind && candidate.id === resource.id)?.status ?? 'deleted',
+    status: after.find((candidate) => sameResource(candidate, resource))?.status ?? 'deleted',
   });
-  return { skipped: null, deleted: found.map(status), remaining: [] };
+  return { skipped: null, deleted: targets.map(status), remaining: [] };
 }

@@ -30,6 +30,7 @@ import { CreateTopicCommand, SubscribeCommand } from '@aws-sdk/client-sns';
 import { CreateQueueCommand, DeleteMessageCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { StateMachine, type RunOptions, type StateMachineDefinition } from 'aws-local-stepfunctions';
 import { mockClient } from 'aws-sdk-client-mock';
+import { ec2Client } from '../../shared/aws/clients.js';
 import { TAG } from '../../shared/domain/recovery-point-tags.js';
 import type { DrillResult } from '../../shared/domain/drill-report.js';
 import { clientConfig, ec2, rds, sns } from '../../sandbox/aws-clients.js';
@@ -44,8 +45,12 @@ const DR = 'eu-central-1';
 const STACK = 'backup-orchestrator-test';
 const ACCOUNT = '123456789012';
 const ASL_FILE = join(ROOT, 'statemachines/restore-drill.asl.json');
-/** The drill's clock: start, and the moment the restore is validated (the states' entered time). */
+/**
+ * The drill's clock: start (the scheduled time a schedule sends), its execution's start a moment later, and the
+ * moment the restore is validated (the states' entered time).
+ */
 const STARTED_AT = '2026-01-15T11:10:00Z';
+const EXECUTION_STARTED_AT = '2026-01-15T11:10:02Z';
 const VALIDATED_AT = '2026-01-15T11:24:32Z';
 const PLANS = `
 version: 1
@@ -184,13 +189,22 @@ async function takeEmails(): Promise<Email[]> {
   return emails;
 }
 
+/**
+ * ValidateInput as the ASL calls it, with `$$.Execution.StartTime` on the test's clock: the local runner stamps it
+ * with the real clock and takes no override, and a drill refuses a startedAt long before its execution started.
+ */
+const validateInputStartedAt = (startTime: string): TaskHandler => async (input) => {
+  const { Payload, ...rest } = input as { Payload: { execution: Record<string, string> } };
+  return (tasks.ValidateInput as TaskHandler)({ ...rest, Payload: { ...Payload, execution: { ...Payload.execution, startTime } } } as never);
+};
+
 /** Runs one drill; `now` is what `$$.State.EnteredTime` reads (the local runner has one clock per execution). */
 async function drill(input: unknown, options: { now?: string; override?: Record<string, TaskHandler> } = {}) {
   executions += 1;
   const name = `drill-test-${executions}`;
   const run: RunOptions = {
     overrides: {
-      taskResourceLocalHandlers: { ...tasks, ...options.override },
+      taskResourceLocalHandlers: { ...tasks, ValidateInput: validateInputStartedAt(EXECUTION_STARTED_AT), ...options.override },
       waitTimeOverrides: { WaitForRestore: 0 },
       retryIntervalOverrides: Object.fromEntries(Object.keys(tasks).map((state) => [state, 0])),
     },
@@ -203,6 +217,40 @@ async function drill(input: unknown, options: { now?: string; override?: Record<
 }
 
 const injected = (message = 'injected by the test') => Object.assign(new Error(message), { name: 'InjectedFailure' });
+
+/** An AWS error as the SDK throws it: its name and HTTP status. */
+const awsError = (name: string, status: number, message = name) => Object.assign(new Error(message), { name, $metadata: { httpStatusCode: status } });
+
+let interceptions = 0;
+/**
+ * Answers calls of one command on the handlers' own (cached) EC2 client in `region` before they reach moto, and
+ * before the SDK's own retry: `answer` returns an error to throw, an output to return, or undefined to let the
+ * call through. Returns the function that removes it.
+ */
+function interceptEc2(region: string, commandName: string, answer: (input: Record<string, unknown>) => Error | Record<string, unknown> | undefined): () => void {
+  const client = ec2Client({ region, endpoint: moto.endpoint });
+  interceptions += 1;
+  const name = `test-intercept-${interceptions}`;
+  client.middlewareStack.add(
+    (next, context) => async (args) => {
+      if (context.commandName !== commandName) return next(args);
+      const answered = answer(args.input as Record<string, unknown>);
+      if (answered instanceof Error) throw answered;
+      return answered ? { output: { $metadata: {}, ...answered } as never, response: {} } : next(args);
+    },
+    { step: 'initialize', name },
+  );
+  return () => void client.middlewareStack.remove(name);
+}
+
+/** Deletes drill volumes a failed test left in moto, so the next test starts clean. */
+async function removeDrillVolumes(): Promise<void> {
+  for (const region of [PRIMARY, DR]) {
+    const client = clients.ec2[region] as EC2Client;
+    const volumes = await client.send(new DescribeVolumesCommand({ Filters: [{ Name: 'tag-key', Values: [TAG.drillId] }] }));
+    for (const volume of volumes.Volumes ?? []) await client.send(new DeleteVolumeCommand({ VolumeId: volume.VolumeId }));
+  }
+}
 
 beforeAll(async () => {
   moto = await startMotoServer();
@@ -552,6 +600,92 @@ describe('a restore drill that fails', () => {
   });
 });
 
+describe('a restore drill meeting passing AWS failures and lags', () => {
+  it.each([
+    ['RequestLimitExceeded', 503],
+    ['InternalError', 500],
+  ])('retries Cleanup when the first DeleteVolume fails with %s, leaves nothing behind and passes', async (error, status) => {
+    // Prepare: the first DeleteVolume of the drill fails as EC2 fails it when it throttles or errs.
+    let deletes = 0;
+    const release = interceptEc2(PRIMARY, 'DeleteVolumeCommand', () => (++deletes === 1 ? awsError(error, status, 'try again') : undefined));
+
+    try {
+      // Act
+      const outcome = await drill({ planId: 'gold', resourceId: estate.volume, startedAt: STARTED_AT });
+
+      // Assess
+      expect({ leftovers: await drillLeftovers(), deletes, cleanups: outcome.path.filter((state) => state === 'Cleanup').length }).toEqual({ leftovers: [], deletes: 2, cleanups: 1 });
+      expect(outcome).toMatchObject({ status: 'SUCCEEDED', output: { verdict: 'PASS', cleanup: { complete: true, error: null } } });
+    } finally {
+      release();
+      await removeDrillVolumes();
+    }
+  });
+
+  it.each([
+    ['Lambda.Unknown', 'the function crashed (out of memory)'],
+    ['Sandbox.Timedout', 'the function timed out'],
+    ['States.Timeout', 'the task timed out'],
+  ])('retries a Cleanup invocation that failed with %s (%s), leaves nothing behind and passes', async (error) => {
+    let invocations = 0;
+    const crashOnce: TaskHandler = async (input) => {
+      invocations += 1;
+      if (invocations === 1) throw Object.assign(new Error('crashed'), { name: error });
+      return (tasks.Cleanup as TaskHandler)(input);
+    };
+
+    try {
+      const outcome = await drill({ planId: 'gold', resourceId: estate.volume, startedAt: STARTED_AT }, { override: { Cleanup: crashOnce } });
+
+      expect({ leftovers: await drillLeftovers(), invocations }).toEqual({ leftovers: [], invocations: 2 });
+      expect(outcome).toMatchObject({ status: 'SUCCEEDED', output: { verdict: 'PASS', cleanup: { complete: true } } });
+    } finally {
+      await removeDrillVolumes();
+    }
+  });
+
+  it('keeps waiting while EC2 does not show the volume it just created, then validates it and passes', async () => {
+    // Prepare: the first DescribeVolumes by id after the restore answers as EC2 may right after CreateVolume.
+    let described = 0;
+    const release = interceptEc2(PRIMARY, 'DescribeVolumesCommand', (input) =>
+      (input.VolumeIds as string[] | undefined)?.length && ++described === 1 ? awsError('InvalidVolume.NotFound', 400, 'The volume does not exist.') : undefined,
+    );
+
+    try {
+      // Act
+      const outcome = await drill({ planId: 'gold', resourceId: estate.volume, startedAt: STARTED_AT });
+
+      // Assess
+      expect(outcome).toMatchObject({ status: 'SUCCEEDED', output: { verdict: 'PASS' } });
+      expect(outcome.path.filter((state) => state === 'CheckRestoreReady')).toHaveLength(2);
+      expect(await drillLeftovers()).toEqual([]);
+    } finally {
+      release();
+      await removeDrillVolumes();
+    }
+  });
+
+  it('deletes the volume the restore step made even when EC2 does not list it by its drill tag yet', async () => {
+    // Prepare: every search by drill tag answers as EC2 may while a new volume's tags are not listed yet.
+    const release = interceptEc2(PRIMARY, 'DescribeVolumesCommand', (input) =>
+      (input.Filters as Array<{ Name: string }> | undefined)?.some((filter) => filter.Name === `tag:${TAG.drillId}`) ? { Volumes: [] } : undefined,
+    );
+
+    try {
+      // Act
+      const outcome = await drill({ planId: 'gold', resourceId: estate.volume, startedAt: STARTED_AT });
+
+      // Assess
+      release();
+      expect(await drillLeftovers()).toEqual([]);
+      expect(outcome).toMatchObject({ status: 'SUCCEEDED', output: { verdict: 'PASS', cleanup: { complete: true, deleted: [{ kind: 'ebs-volume', status: 'deleted' }] } } });
+    } finally {
+      release();
+      await removeDrillVolumes();
+    }
+  });
+});
+
 describe('a restore drill with bad input', () => {
   it.each([
     [{ planId: 'platinum' }, 'no plan "platinum" in the backup plans (known plans: gold, silver)'],
@@ -561,6 +695,10 @@ describe('a restore drill with bad input', () => {
     [{ plan: 'gold' }, 'the restore drill input is not valid: planId is required: the id of the plan to drill, e.g. "gold"; unexpected field(s) plan (allowed: planId, resourceId, region, startedAt, trigger)'],
     ['gold', 'the restore drill input must be a JSON object: e.g. {"planId": "gold", "resourceId": "vol-0abc", "region": "dr"}'],
     [{ planId: 'gold', startedAt: '2099-01-01T00:00:00Z' }, 'startedAt 2099-01-01T00:00:00.000Z is after the execution started'],
+    [
+      { planId: 'gold', resourceId: 'orders', startedAt: '2026-01-14T11:10:00Z' },
+      'startedAt 2026-01-14T11:10:00.000Z is more than 1 h 1 min before the execution started (2026-01-15T11:10:02.000Z): the earliest accepted startedAt is 2026-01-15T10:09:02.000Z',
+    ],
   ])('ends in the BadInput Fail state with a precise cause, emails it, and creates nothing (%j)', async (input, cause) => {
     const before = await volumeCount();
 

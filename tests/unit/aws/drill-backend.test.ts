@@ -18,7 +18,8 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { AwsDrillBackend } from '../../../shared/aws/drill-backend.js';
 import { functionRegion, LambdaValidationInvoker } from '../../../shared/aws/validation-function-invoker.js';
 import { TAG } from '../../../shared/domain/recovery-point-tags.js';
-import type { DrillResource } from '../../../shared/use-cases/restore-drill.js';
+import type { DrillContext } from '../../../shared/domain/drill.js';
+import { checkRestoreReady, type DrillResource } from '../../../shared/use-cases/restore-drill.js';
 
 const ec2Mock = mockClient(EC2Client);
 const rdsMock = mockClient(RDSClient);
@@ -178,6 +179,48 @@ describe('AwsDrillBackend finds and deletes drill resources', () => {
       'refusing to delete ebs-volume vol-user: it carries no drill tags of ours',
     );
     expect(ec2Mock.commandCalls(DeleteVolumeCommand)).toHaveLength(0);
+  });
+});
+
+describe('checkRestoreReady over AwsDrillBackend, right after CreateVolume (EC2 describe calls are eventually consistent)', () => {
+  const drill: DrillContext = {
+    id: 'drill-20261126-1500-3f9a0c1d',
+    executionArn: 'arn:aws:states:eu-central-1:123456789012:execution:sm:run',
+    trigger: 'schedule',
+    planId: 'gold',
+    region: 'eu-central-1',
+    regionRole: 'dr',
+    resourceId: 'vol-1',
+    startedAt: '2026-11-26T15:00:00.000Z',
+    restoreDeadline: '2026-11-26T17:00:00.000Z',
+    expiresAt: '2026-11-26T20:00:00.000Z',
+    rpoMs: 28_800_000,
+    rtoMs: 3_600_000,
+    restoreTimeoutMs: 7_200_000,
+    settings: { instanceClass: null, subnetGroup: null, securityGroupIds: [], availabilityZone: null, validationFunction: null, networkSettingsSkipped: false },
+  };
+  const restore = {
+    resources: [{ kind: 'ebs-volume' as const, id: 'vol-new', region: 'eu-central-1', snapshotId: 'snap-1', expectedSizeGiB: 10, memberInstanceIds: [] }],
+    requestedAt: '2026-11-26T15:00:02.000Z',
+  };
+  const notFound = () => Object.assign(new Error("The volume 'vol-new' does not exist."), { name: 'InvalidVolume.NotFound', $metadata: { httpStatusCode: 400 } });
+
+  it('keeps waiting while EC2 answers InvalidVolume.NotFound for the volume it just created, then sees it available', async () => {
+    ec2Mock.on(DescribeVolumesCommand).rejectsOnce(notFound()).resolves({ Volumes: [{ VolumeId: 'vol-new', State: 'available', Size: 10 }] });
+
+    const first = await checkRestoreReady(drill, restore, new Date('2026-11-26T15:00:10Z'), { backend: backend() });
+    const second = await checkRestoreReady(drill, restore, new Date('2026-11-26T15:00:25Z'), { backend: backend() });
+
+    expect([first.ready, second.ready]).toEqual([false, true]);
+  });
+
+  it('fails the restore when EC2 still does not know the volume 5 min after the restore was requested', async () => {
+    ec2Mock.on(DescribeVolumesCommand).rejects(notFound());
+
+    await expect(checkRestoreReady(drill, restore, new Date('2026-11-26T15:05:02Z'), { backend: backend() })).rejects.toMatchObject({
+      name: 'RestoreFailedError',
+      message: 'the restore failed: ebs-volume vol-new gone',
+    });
   });
 });
 

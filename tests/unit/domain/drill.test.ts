@@ -1,5 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
+import { drillResources } from '../../../infra/drill-schedules.js';
 import {
+  DRILL_TIMING,
   drillDatabaseIdentifier,
   drillExpiry,
   drillIdFor,
@@ -7,10 +9,12 @@ import {
   latestCompletedPoint,
   parseDrillRequest,
   planDrill,
+  recoveryPointAvailableAt,
   recoveryPointDataTime,
   resolveDrillRegion,
   restoreTimeoutMs,
 } from '../../../shared/domain/drill.js';
+import { BadInputError } from '../../../shared/domain/errors.js';
 import { parsePlansFile } from '../../../shared/domain/plans-file.js';
 import { TAG } from '../../../shared/domain/recovery-point-tags.js';
 import type { StoredRecoveryPoint } from '../../../shared/domain/recovery-points.js';
@@ -161,6 +165,46 @@ describe('planDrill', () => {
       'startedAt 2026-11-26T15:05:00.000Z is after the execution started (2026-11-26T15:00:07.250Z)',
     );
   });
+
+  it('takes the scheduled time of a schedule the scheduler delivered an hour late', () => {
+    const late = planDrill(CONFIG, SILVER, { planId: 'silver', startedAt: new Date('2026-11-26T14:00:00Z'), trigger: 'schedule' }, EXECUTION);
+
+    expect(late).toMatchObject({ startedAt: '2026-11-26T14:00:00.000Z', restoreDeadline: '2026-11-26T15:00:00.000Z', expiresAt: '2026-11-26T18:00:00.000Z' });
+  });
+
+  it('refuses a startedAt earlier than any schedule delivery, naming it, the execution start and the bound', () => {
+    const plan = () => planDrill(CONFIG, SILVER, { planId: 'silver', startedAt: new Date('2026-11-24T15:00:00Z'), trigger: 'console' }, EXECUTION);
+
+    expect(plan).toThrow(
+      'startedAt 2026-11-24T15:00:00.000Z is more than 1 h 1 min before the execution started (2026-11-26T15:00:07.250Z): the earliest accepted startedAt is 2026-11-26T13:59:07.250Z',
+    );
+    expect(plan).toThrow(BadInputError);
+    expect(() => planDrill(CONFIG, SILVER, { planId: 'silver', startedAt: new Date('2026-11-26T13:59:07.249Z'), trigger: 'schedule' }, EXECUTION)).toThrow('is more than 1 h 1 min before');
+  });
+
+  it("accepts every delay the drill schedules' retry policy allows, and still expires such a drill's restore hours after its execution started", () => {
+    const config = parsePlansFile(`
+version: 1
+primaryRegion: eu-west-1
+plans:
+  - id: gold
+    selection: { resourceTypes: [ebs-volume] }
+    schedule: { expression: cron(0 */4 * * ? *) }
+    rpo: 8h
+    rto: 1h
+    retention: { count: 7 }
+    drill: { schedule: { expression: cron(0 3 ? * MON *) } }
+`);
+    const schedule = drillResources(config).DrillScheduleGold as { Properties: { Target: { RetryPolicy: { MaximumEventAgeInSeconds: number } } } };
+    const maxEventAgeMs = schedule.Properties.Target.RetryPolicy.MaximumEventAgeInSeconds * 1000;
+    const latest = { ...EXECUTION, startTime: new Date(Date.parse(EXECUTION.startTime) + maxEventAgeMs).toISOString() };
+
+    // SILVER has the shortest restore timeout (30 min), so its restore expires soonest after its start.
+    const drill = planDrill(CONFIG, SILVER, { planId: 'silver', startedAt: new Date(EXECUTION.startTime), trigger: 'schedule' }, latest);
+
+    expect(DRILL_TIMING.maxStartDelayMs).toBeGreaterThanOrEqual(maxEventAgeMs);
+    expect(Date.parse(drill.expiresAt) - Date.parse(latest.startTime)).toBeGreaterThanOrEqual(2 * 3_600_000);
+  });
 });
 
 describe('recovery point selection', () => {
@@ -168,6 +212,22 @@ describe('recovery point selection', () => {
     expect(recoveryPointDataTime(point('vol-1', '2026-11-26T12:00Z', 'completed', { [TAG.sourceTime]: '2026-11-26T11:58:41Z' }))).toEqual(new Date('2026-11-26T11:58:41Z'));
     expect(recoveryPointDataTime(point('vol-1', '2026-11-26T12:00Z'))).toEqual(new Date('2026-11-26T12:00Z'));
     expect(recoveryPointDataTime(point('vol-1', '2026-11-26T12:00Z', 'completed', { [TAG.sourceTime]: 'garbage' }))).toEqual(new Date('2026-11-26T12:00Z'));
+  });
+
+  it('knows when a point became restorable: its last snapshot completion, from EBS CompletionTime or the copy tag, else nothing', () => {
+    const snapshot = (id: string, completedAt: string | undefined, tags: Record<string, string> = {}) => ({
+      kind: 'ebs' as const,
+      id,
+      region: 'eu-central-1',
+      state: 'completed' as const,
+      status: 'completed',
+      ...(completedAt ? { completedAt: new Date(completedAt) } : {}),
+      tags,
+    });
+
+    expect(recoveryPointAvailableAt({ snapshots: [snapshot('a', '2026-11-26T12:40:00Z'), snapshot('b', '2026-11-26T12:55:00Z'), snapshot('c', undefined)] })).toEqual(new Date('2026-11-26T12:55:00Z'));
+    expect(recoveryPointAvailableAt({ snapshots: [snapshot('a', undefined, { [TAG.copyCompletedAt]: '2026-11-26T13:10:00Z' })] })).toEqual(new Date('2026-11-26T13:10:00Z'));
+    expect(recoveryPointAvailableAt({ snapshots: [snapshot('a', undefined)] })).toBeUndefined();
   });
 
   it("picks the resource's latest completed point, ignoring pending ones", () => {

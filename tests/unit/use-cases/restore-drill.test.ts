@@ -1,6 +1,8 @@
 import { describe, expect, it } from '@jest/globals';
 import { CleanupPendingError } from '../../../shared/domain/drill-errors.js';
+import { DRILL_TIMING } from '../../../shared/domain/drill.js';
 import type { DrillContext, SelectedRecoveryPoint } from '../../../shared/domain/drill.js';
+import { runDrillJanitor } from '../../../shared/use-cases/drill-janitor.js';
 import type { RestoredResource, RestoreResult } from '../../../shared/domain/drill-state.js';
 import { parsePlansFile } from '../../../shared/domain/plans-file.js';
 import { TAG, type Tags } from '../../../shared/domain/recovery-point-tags.js';
@@ -67,6 +69,28 @@ function storedPoint(resourceId: string, slot: string, options: { state?: 'compl
   };
 }
 
+/**
+ * A DR copy of vol-1 in eu-central-1 holding data from `slot`, which landed there at `completedAt`: EBS reports
+ * that as the snapshot's CompletionTime, RDS copies only through our completion tag.
+ */
+function drCopy(slot: string, completedAt: string | null, by: 'ebs' | 'tag' = 'ebs'): StoredRecoveryPoint {
+  const tags = { [TAG.slot]: slot, [TAG.sourceTime]: slot, [TAG.sourceRegion]: 'eu-west-1', ...(completedAt && by === 'tag' ? { [TAG.copyCompletedAt]: completedAt } : {}) };
+  return {
+    id: `vol-1@${slot}`,
+    resourceId: 'vol-1',
+    time: new Date(slot),
+    state: 'completed',
+    tags,
+    planId: 'gold',
+    resourceType: 'ebs-volume',
+    region: 'eu-central-1',
+    slot,
+    snapshots: [
+      { kind: 'ebs', id: `snap-${slot}`, region: 'eu-central-1', state: 'completed', status: 'completed', sizeGiB: 10, ...(completedAt && by === 'ebs' ? { completedAt: new Date(completedAt) } : {}), tags },
+    ],
+  };
+}
+
 class FakePoints implements RecoveryPointSource {
   readonly queries: string[] = [];
   constructor(private readonly byRegion: Record<string, StoredRecoveryPoint[]>) {}
@@ -82,7 +106,13 @@ class FakeBackend implements DrillBackend {
   readonly calls: string[] = [];
   readonly resources: DrillResource[] = [];
   observed = new Map<string, Partial<ObservedResource>>();
+  /** The next delete of an id fails with this error (once). */
   refuse = new Map<string, Error>();
+  /** Ids the tag search does not list yet (EC2 lists by tag with a lag after a create). */
+  unlisted = new Set<string>();
+  /** When set, a delete is accepted but the resource keeps this status for now (the service lags behind). */
+  statusAfterDelete: string | null = null;
+  readonly deleted = new Set<string>();
 
   async restoreVolume(request: { snapshotId: string; availabilityZone: string | null; clientToken: string; tags: Tags }) {
     this.calls.push(`CreateVolume ${request.snapshotId} token=${request.clientToken} az=${request.availabilityZone}`);
@@ -103,19 +133,39 @@ class FakeBackend implements DrillBackend {
   }
 
   async observe(resource: RestoredResource): Promise<ObservedResource> {
-    return { kind: resource.kind, id: resource.id, exists: true, status: 'available', members: [], ...this.observed.get(resource.id) };
+    if (this.deleted.has(resource.id)) return { kind: resource.kind, id: resource.id, exists: false, status: 'gone', members: [] };
+    // Restores complete at once: a resource reads available unless a delete or the test set another status.
+    const held = this.resources.find((candidate) => candidate.id === resource.id);
+    const status = held && held.status !== 'creating' ? held.status : 'available';
+    return { kind: resource.kind, id: resource.id, exists: true, status, members: [], ...this.observed.get(resource.id) };
   }
 
   async findDrillResources(query: { stack: string; drillId?: string }) {
-    return this.resources.filter((resource) => resource.tags[TAG.stack] === query.stack && (!query.drillId || resource.tags[TAG.drillId] === query.drillId));
+    return this.resources
+      .filter((resource) => !this.unlisted.has(resource.id) && resource.tags[TAG.stack] === query.stack && (!query.drillId || resource.tags[TAG.drillId] === query.drillId))
+      .map((resource) => ({ ...resource }));
   }
 
   async deleteDrillResource(resource: DrillResource) {
     this.calls.push(`delete ${resource.kind} ${resource.id}`);
     const refusal = this.refuse.get(resource.id);
-    if (refusal) throw refusal;
-    const index = this.resources.indexOf(resource);
-    if (index >= 0) this.resources.splice(index, 1);
+    if (refusal) {
+      this.refuse.delete(resource.id);
+      throw refusal;
+    }
+    const index = this.resources.findIndex((candidate) => candidate.kind === resource.kind && candidate.id === resource.id);
+    if (index < 0) return;
+    if (this.statusAfterDelete) {
+      (this.resources[index] as DrillResource).status = this.statusAfterDelete;
+      return;
+    }
+    this.resources.splice(index, 1);
+    this.deleted.add(resource.id);
+  }
+
+  /** What a drill left behind: resources neither deleted nor deleting. */
+  leftovers(): string[] {
+    return this.resources.filter((resource) => resource.status !== 'deleting').map((resource) => `${resource.kind} ${resource.id}`);
   }
 }
 
@@ -131,6 +181,9 @@ const POINT: SelectedRecoveryPoint = {
   snapshots: [{ kind: 'ebs', id: 'snap-1', arn: null, sizeGiB: 10 }],
 };
 const RESTORED: RestoreResult = { resources: [{ kind: 'ebs-volume', id: 'vol-r', region: 'eu-west-1', snapshotId: 'snap-1', expectedSizeGiB: 10, memberInstanceIds: [] }] };
+/** When the restore step ran (its state's entered time), seconds after the drill started. */
+const RESTORE_REQUESTED = new Date('2026-11-26T15:00:05Z');
+const sdkError = (name: string, status: number, message = name) => Object.assign(new Error(message), { name, $metadata: { httpStatusCode: status } });
 const noInvoker: ValidationFunctionInvoker = { invoke: async () => Promise.reject(new Error('not expected')) };
 
 describe('validateDrillInput', () => {
@@ -153,6 +206,32 @@ describe('validateDrillInput', () => {
     );
   });
 
+  it('refuses a startedAt days before the execution started, before listing or restoring anything', async () => {
+    const points = new FakePoints({ 'eu-west-1': [storedPoint('vol-1', '2026-11-24T12:00Z'), storedPoint('vol-1', '2026-11-26T12:00Z')] });
+
+    const attempt = validateDrillInput({ input: { planId: 'gold', resourceId: 'vol-1', startedAt: '2026-11-24T15:00:00Z' }, execution }, { config: CONFIG, stack: STACK, points });
+
+    await expect(attempt).rejects.toMatchObject({
+      name: 'BadInputError',
+      message: expect.stringContaining('startedAt 2026-11-24T15:00:00.000Z is more than 1 h 1 min before the execution started (2026-11-26T15:00:00.000Z)'),
+    });
+    expect(points.queries).toEqual([]);
+  });
+
+  it('plans a drill whose schedule was delivered as late as the scheduler allows so that the janitor keeps its restore while it runs', async () => {
+    // Prepare: scheduled 14:00, delivered after the scheduler's last retry at 15:00.
+    const points = new FakePoints({ 'eu-west-1': [storedPoint('vol-1', '2026-11-26T12:00Z')] });
+    const drill = await validateDrillInput({ input: { planId: 'gold', resourceId: 'vol-1', startedAt: '2026-11-26T14:00:00Z' }, execution }, { config: CONFIG, stack: STACK, points });
+    const backend = new FakeBackend();
+    await restoreRecoveryPoint(drill, await selectRecoveryPoint(drill, { stack: STACK, points }), new Date(execution.startTime), { stack: STACK, backend });
+
+    // Act: the hourly janitor, at the latest time the drill may still be validating and cleaning up.
+    const janitor = await runDrillJanitor({ now: new Date(Date.parse(drill.restoreDeadline) + DRILL_TIMING.expiryMarginMs - 60_000), dryRun: false, regions: ['eu-west-1'] }, { stack: STACK, backendFor: () => backend });
+
+    // Assess
+    expect({ deleted: janitor.deleted, left: backend.leftovers() }).toEqual({ deleted: 0, left: ['ebs-volume vol-restored-1'] });
+  });
+
   it('refuses an unknown plan without listing anything', async () => {
     const points = new FakePoints({});
 
@@ -170,6 +249,42 @@ describe('selectRecoveryPoint', () => {
     const selected = await selectRecoveryPoint(DRILL, { stack: STACK, points });
 
     expect(selected).toMatchObject({ id: 'vol-1@2026-11-26T12:00Z', achievedRpoMs: 3 * 3_600_000, snapshots: [{ kind: 'ebs', id: 'snap-vol-1-2026-11-26T12:00Z', arn: null, sizeGiB: 10 }] });
+  });
+
+  it('measures a DR drill\'s RPO from the latest copy that had landed at the drill start, not one that landed afterwards', async () => {
+    // Prepare: scheduled 15:00 and started late (scheduler retries); the 14:00 copy landed at 15:40, the 06:00 one at 06:40.
+    const drill: DrillContext = { ...DRILL, region: 'eu-central-1', regionRole: 'dr' };
+    const points = new FakePoints({ 'eu-central-1': [drCopy('2026-11-26T06:00Z', '2026-11-26T06:40:00Z'), drCopy('2026-11-26T14:00Z', '2026-11-26T15:40:00Z')] });
+
+    // Act
+    const selected = await selectRecoveryPoint(drill, { stack: STACK, points });
+
+    // Assess: 15:00 − 06:00, over the 8 h objective.
+    expect({ slot: selected.slot, achievedRpoHours: selected.achievedRpoMs / 3_600_000 }).toEqual({ slot: '2026-11-26T06:00Z', achievedRpoHours: 9 });
+  });
+
+  it('reads when an RDS copy landed from its completion tag', async () => {
+    const drill: DrillContext = { ...DRILL, region: 'eu-central-1', regionRole: 'dr' };
+    const points = new FakePoints({ 'eu-central-1': [drCopy('2026-11-26T06:00Z', '2026-11-26T06:40:00Z', 'tag'), drCopy('2026-11-26T14:00Z', '2026-11-26T15:00:01Z', 'tag')] });
+
+    expect((await selectRecoveryPoint(drill, { stack: STACK, points })).slot).toBe('2026-11-26T06:00Z');
+  });
+
+  it('selects by data time alone when no completion time of a point is known', async () => {
+    const drill: DrillContext = { ...DRILL, region: 'eu-central-1', regionRole: 'dr' };
+    const points = new FakePoints({ 'eu-central-1': [drCopy('2026-11-26T06:00Z', '2026-11-26T06:40:00Z'), drCopy('2026-11-26T14:00Z', null)] });
+
+    expect((await selectRecoveryPoint(drill, { stack: STACK, points })).slot).toBe('2026-11-26T14:00Z');
+  });
+
+  it('fails with NoRecoveryPointError, counting the copies that landed only after the drill started', async () => {
+    const drill: DrillContext = { ...DRILL, region: 'eu-central-1', regionRole: 'dr' };
+    const points = new FakePoints({ 'eu-central-1': [drCopy('2026-11-26T14:00Z', '2026-11-26T15:40:00Z')] });
+
+    await expect(selectRecoveryPoint(drill, { stack: STACK, points })).rejects.toMatchObject({
+      name: 'NoRecoveryPointError',
+      message: 'no completed recovery point of resource "vol-1" in eu-central-1 at 2026-11-26T15:00:00.000Z (1 completed only after the drill started)',
+    });
   });
 
   it('fails with NoRecoveryPointError, counting the pending points, when none is completed', async () => {
@@ -192,19 +307,20 @@ describe('restoreRecoveryPoint', () => {
     const backend = new FakeBackend();
     const point = { ...POINT, resourceType: 'ec2-instance' as const, snapshots: [POINT.snapshots[0] as SelectedRecoveryPoint['snapshots'][number], { kind: 'ebs' as const, id: 'snap-2', arn: null, sizeGiB: 8 }] };
 
-    const restore = await restoreRecoveryPoint(DRILL, point, { stack: STACK, backend });
+    const restore = await restoreRecoveryPoint(DRILL, point, RESTORE_REQUESTED, { stack: STACK, backend });
 
     expect(backend.calls).toEqual([`CreateVolume snap-1 token=${DRILL.id}-1 az=null`, `CreateVolume snap-2 token=${DRILL.id}-2 az=null`]);
     expect(restore.resources.map((resource) => [resource.id, resource.expectedSizeGiB])).toEqual([['vol-restored-1', 10], ['vol-restored-2', 8]]);
     expect(backend.resources[0]?.tags).toEqual({ Name: `restore ${DRILL.id}`, [TAG.stack]: STACK, [TAG.plan]: 'gold', [TAG.drillId]: DRILL.id, [TAG.expiresAt]: DRILL.expiresAt });
   });
 
-  it('uses the drill id itself as the ClientToken of a single volume', async () => {
+  it('uses the drill id itself as the ClientToken of a single volume, and records when the restore was requested', async () => {
     const backend = new FakeBackend();
 
-    await restoreRecoveryPoint(DRILL, POINT, { stack: STACK, backend });
+    const restore = await restoreRecoveryPoint(DRILL, POINT, RESTORE_REQUESTED, { stack: STACK, backend });
 
     expect(backend.calls).toEqual([`CreateVolume snap-1 token=${DRILL.id} az=null`]);
+    expect(restore.requestedAt).toBe('2026-11-26T15:00:05.000Z');
   });
 
   it("restores an RDS instance and an Aurora cluster with one instance, with the plan's class and network", async () => {
@@ -212,8 +328,8 @@ describe('restoreRecoveryPoint', () => {
     const rdsPoint = { ...POINT, resourceType: 'rds-instance' as const, snapshots: [{ kind: 'rds-instance' as const, id: 'bo-gold-orders-20261126-1200', arn: null, sizeGiB: 20 }] };
     const auroraPoint = { ...POINT, resourceType: 'aurora-cluster' as const, snapshots: [{ kind: 'rds-cluster' as const, id: 'bo-gold-ledger-20261126-1200', arn: null, sizeGiB: null }] };
 
-    const rds = await restoreRecoveryPoint(DRILL, rdsPoint, { stack: STACK, backend });
-    const aurora = await restoreRecoveryPoint(DRILL, auroraPoint, { stack: STACK, backend });
+    const rds = await restoreRecoveryPoint(DRILL, rdsPoint, RESTORE_REQUESTED, { stack: STACK, backend });
+    const aurora = await restoreRecoveryPoint(DRILL, auroraPoint, RESTORE_REQUESTED, { stack: STACK, backend });
 
     expect(backend.calls).toEqual([
       `RestoreDBInstanceFromDBSnapshot bo-${DRILL.id} from bo-gold-orders-20261126-1200 db.t3.medium drill-net sg-0abc`,
@@ -257,6 +373,28 @@ describe('checkRestoreReady', () => {
         name: 'RestoreTimedOutError',
         message: 'not available 2 h after the drill started (the restore timeout: twice the RTO of 1 h, within 30 min–24 h); last seen: ebs-volume vol-r creating',
       });
+  });
+
+  it('keeps waiting for a restored resource the service does not show yet, within 5 min of the restore request', async () => {
+    const backend = new FakeBackend();
+    backend.observed.set('vol-r', { exists: false, status: 'gone' });
+    const restore = { ...RESTORED, requestedAt: '2026-11-26T15:00:05.000Z' };
+
+    const readiness = await checkRestoreReady(DRILL, restore, new Date('2026-11-26T15:00:15Z'), { backend });
+
+    expect(readiness).toEqual({ ready: false, nextCheckInSeconds: 15, statuses: [{ kind: 'ebs-volume', id: 'vol-r', status: 'not visible yet' }] });
+  });
+
+  it('counts that grace from the restore request, not from a start up to an hour earlier (a late schedule delivery)', async () => {
+    const backend = new FakeBackend();
+    backend.observed.set('vol-r', { exists: false, status: 'gone' });
+    const restore = { ...RESTORED, requestedAt: '2026-11-26T16:00:05.000Z' };
+
+    await expect(checkRestoreReady(DRILL, restore, new Date('2026-11-26T16:04:00Z'), { backend })).resolves.toMatchObject({ ready: false });
+    await expect(checkRestoreReady(DRILL, restore, new Date('2026-11-26T16:05:05Z'), { backend })).rejects.toMatchObject({
+      name: 'RestoreFailedError',
+      message: 'the restore failed: ebs-volume vol-r gone',
+    });
   });
 
   it('fails at once on a state the restore never leaves, or when the resource is gone', async () => {
@@ -312,7 +450,7 @@ describe('validateRestore', () => {
 
 describe('cleanupDrill', () => {
   async function restoredAurora(backend: FakeBackend) {
-    await restoreRecoveryPoint(DRILL, { ...POINT, resourceType: 'aurora-cluster', snapshots: [{ kind: 'rds-cluster', id: 's', arn: null, sizeGiB: null }] }, { stack: STACK, backend });
+    return restoreRecoveryPoint(DRILL, { ...POINT, resourceType: 'aurora-cluster', snapshots: [{ kind: 'rds-cluster', id: 's', arn: null, sizeGiB: null }] }, RESTORE_REQUESTED, { stack: STACK, backend });
   }
 
   it("deletes everything tagged with the drill's id, instances before their cluster, and nothing else", async () => {
@@ -320,7 +458,7 @@ describe('cleanupDrill', () => {
     await restoredAurora(backend);
     backend.resources.push({ kind: 'ebs-volume', id: 'vol-other-drill', region: 'eu-west-1', status: 'available', tags: { [TAG.stack]: STACK, [TAG.drillId]: 'drill-other' }, clusterId: null });
 
-    const cleanup = await cleanupDrill(DRILL, { stack: STACK, backendFor: () => backend });
+    const cleanup = await cleanupDrill(DRILL, undefined, { stack: STACK, backendFor: () => backend });
 
     expect(backend.calls.filter((call) => call.startsWith('delete'))).toEqual([`delete rds-instance bo-${DRILL.id}-1`, `delete aurora-cluster bo-${DRILL.id}`]);
     expect(cleanup).toEqual({
@@ -339,21 +477,83 @@ describe('cleanupDrill', () => {
     await restoredAurora(backend);
     backend.refuse.set(`bo-${DRILL.id}-1`, new CleanupPendingError('rds-instance is creating'));
 
-    await expect(cleanupDrill(DRILL, { stack: STACK, backendFor: () => backend })).rejects.toThrow(
+    await expect(cleanupDrill(DRILL, undefined, { stack: STACK, backendFor: () => backend })).rejects.toThrow(
       `cannot delete yet: rds-instance bo-${DRILL.id}-1 (rds-instance is creating)`,
     );
   });
 
-  it('throws CleanupIncompleteError when a delete fails or a resource is still there afterwards', async () => {
+  it.each([
+    ['ThrottlingException', 400],
+    ['RequestLimitExceeded', 503],
+    ['InternalFailure', 500],
+  ])('throws CleanupPendingError, which the state machine retries, when a delete fails with %s, and deletes on the retry', async (name, status) => {
+    // Prepare: the first DeleteVolume fails for a passing reason; the next one would succeed.
     const backend = new FakeBackend();
-    await restoreRecoveryPoint(DRILL, POINT, { stack: STACK, backend });
+    await restoreRecoveryPoint(DRILL, POINT, RESTORE_REQUESTED, { stack: STACK, backend });
+    backend.refuse.set('vol-restored-1', sdkError(name, status, 'try again'));
+
+    // Act: Cleanup, then its retry.
+    const first = await drillStep(() => cleanupDrill(DRILL, undefined, { stack: STACK, backendFor: () => backend })).catch((error: Error) => error);
+    const retried = await cleanupDrill(DRILL, undefined, { stack: STACK, backendFor: () => backend });
+
+    // Assess
+    expect(first).toMatchObject({ name: 'CleanupPendingError', message: `cannot delete yet: ebs-volume vol-restored-1 (${name}: try again)` });
+    expect(retried.deleted).toEqual([{ kind: 'ebs-volume', id: 'vol-restored-1', status: 'deleted' }]);
+    expect(backend.leftovers()).toEqual([]);
+  });
+
+  it('throws CleanupPendingError while a resource it deleted does not read as deleting yet', async () => {
+    const backend = new FakeBackend();
+    await restoreRecoveryPoint(DRILL, POINT, RESTORE_REQUESTED, { stack: STACK, backend });
+    backend.statusAfterDelete = 'available';
+
+    await expect(cleanupDrill(DRILL, undefined, { stack: STACK, backendFor: () => backend })).rejects.toMatchObject({
+      name: 'CleanupPendingError',
+      message: 'not deleting yet after the delete: ebs-volume vol-restored-1 available',
+    });
+  });
+
+  it('deletes what the restore step returned even when the tag search does not list it yet, Aurora members before their cluster', async () => {
+    // Prepare: a volume and an Aurora cluster of this drill that EC2/RDS do not list by tag yet.
+    const backend = new FakeBackend();
+    const volume = await restoreRecoveryPoint(DRILL, POINT, RESTORE_REQUESTED, { stack: STACK, backend });
+    const aurora = await restoredAurora(backend);
+    for (const resource of backend.resources) backend.unlisted.add(resource.id);
+    const restore = { resources: [...volume.resources, ...aurora.resources], requestedAt: volume.requestedAt };
+
+    // Act
+    const cleanup = await cleanupDrill(DRILL, restore, { stack: STACK, backendFor: () => backend });
+
+    // Assess
+    expect(backend.leftovers()).toEqual([]);
+    expect(backend.calls.filter((call) => call.startsWith('delete'))).toEqual([
+      `delete rds-instance bo-${DRILL.id}-1`,
+      'delete ebs-volume vol-restored-1',
+      `delete aurora-cluster bo-${DRILL.id}`,
+    ]);
+    expect(cleanup.deleted.map((resource) => resource.status)).toEqual(['deleted', 'deleted', 'deleted']);
+  });
+
+  it('deletes a resource both listed by tag and returned by the restore step once', async () => {
+    const backend = new FakeBackend();
+    const restore = await restoreRecoveryPoint(DRILL, POINT, RESTORE_REQUESTED, { stack: STACK, backend });
+
+    const cleanup = await cleanupDrill(DRILL, restore, { stack: STACK, backendFor: () => backend });
+
+    expect(backend.calls.filter((call) => call.startsWith('delete'))).toEqual(['delete ebs-volume vol-restored-1']);
+    expect(cleanup).toEqual({ skipped: null, deleted: [{ kind: 'ebs-volume', id: 'vol-restored-1', status: 'deleted' }], remaining: [] });
+  });
+
+  it('throws CleanupIncompleteError when a delete is refused for good, naming the resource and the error', async () => {
+    const backend = new FakeBackend();
+    await restoreRecoveryPoint(DRILL, POINT, RESTORE_REQUESTED, { stack: STACK, backend });
     backend.refuse.set('vol-restored-1', Object.assign(new Error('attached to i-1'), { name: 'VolumeInUse' }));
 
-    await expect(cleanupDrill(DRILL, { stack: STACK, backendFor: () => backend })).rejects.toMatchObject({ name: 'CleanupIncompleteError', message: 'could not delete ebs-volume vol-restored-1: VolumeInUse: attached to i-1' });
+    await expect(cleanupDrill(DRILL, undefined, { stack: STACK, backendFor: () => backend })).rejects.toMatchObject({ name: 'CleanupIncompleteError', message: 'could not delete ebs-volume vol-restored-1: VolumeInUse: attached to i-1' });
   });
 
   it('does nothing for a drill that never got its context (bad input)', async () => {
-    expect(await cleanupDrill(undefined, { stack: STACK, backendFor: () => Promise.reject(new Error('no backend')) as never })).toMatchObject({
+    expect(await cleanupDrill(undefined, undefined, { stack: STACK, backendFor: () => Promise.reject(new Error('no backend')) as never })).toMatchObject({
       skipped: 'nothing to clean up: the drill stopped before it had a Region and an id, so it created nothing',
       deleted: [],
     });
