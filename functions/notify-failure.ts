@@ -3,8 +3,7 @@ import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { activityLogOf } from '../shared/aws/activity-log.js';
 import { ec2Client, snsClient } from '../shared/aws/clients.js';
 import { documentClient } from '../shared/aws/document-client.js';
-import { publishNotification } from '../shared/aws/notifications.js';
-import { claimOnce } from '../shared/aws/once-per-key.js';
+import { claimNotice, publishNotification, settleNotice } from '../shared/aws/notifications.js';
 import { fromTagList } from '../shared/domain/recovery-point-tags.js';
 import { parseSnapshotFailure } from '../shared/domain/snapshot-completion-event.js';
 import { ConfigurationError, readEnvironment } from '../shared/runtime/environment.js';
@@ -20,6 +19,8 @@ if (!topicArn || !env.idempotencyTable) throw new ConfigurationError('notify-fai
 const at = (region: string) => ({ region, ...(env.endpoint ? { endpoint: env.endpoint } : {}) });
 const home = at(env.region);
 const activityLog = activityLogOf(env);
+/** A notice claim outlives its hour and Lambda's retries of the event. */
+const CLAIM_SECONDS = 2 * 3600;
 
 export const handler = lambdaStack(observability, async (event: unknown): Promise<NotifyFailureResult> => {
   const failure = parseSnapshotFailure(event);
@@ -30,12 +31,13 @@ export const handler = lambdaStack(observability, async (event: unknown): Promis
       const answer = await ec2Client(at(region)).send(new DescribeSnapshotsCommand({ Filters: [{ Name: 'snapshot-id', Values: snapshotIds }] }));
       return (answer.Snapshots ?? []).flatMap((snapshot) => (snapshot.SnapshotId ? [{ snapshotId: snapshot.SnapshotId, tags: fromTagList(snapshot.Tags) }] : []));
     },
-    claim: (key) => claimOnce(documentClient(home), env.idempotencyTable as string, key, 2 * 3600),
+    claim: (key, eventId) => claimNotice(documentClient(home), env.idempotencyTable as string, key, eventId, CLAIM_SECONDS),
+    settle: (key, eventId, outcome) => settleNotice(documentClient(home), env.idempotencyTable as string, key, eventId, outcome, CLAIM_SECONDS),
     publish: async (notice) => {
       await publishNotification(snsClient(home), topicArn, notice);
     },
-    record: async (record) => {
-      await activityLog?.record(record);
+    record: async (record, key) => {
+      await activityLog?.record(record, key);
     },
   });
   metrics.addMetric('FailedSnapshotEvents', MetricUnit.Count, failure.snapshotIds.length - result.ignored.length);

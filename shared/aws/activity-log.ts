@@ -25,13 +25,17 @@ export class ActivityLog {
     private readonly tableName: string,
   ) {}
 
-  async record(record: ActivityRecord): Promise<void> {
+  /**
+   * Writes one record. With `key` (e.g. event id and plan) the item is keyed by it, so writing the same record
+   * again replaces it instead of counting it twice; without, every call adds an item.
+   */
+  async record(record: ActivityRecord, key?: string): Promise<void> {
     const { drill, ...rest } = record;
     const item: StoredItem = {
       ...rest,
       ...(drill ? { drill: { ...drill, at: drill.at.toISOString() } } : {}),
       pk: dayKey(record.at),
-      sk: `${record.at.toISOString()}#${record.source}#${Math.random().toString(36).slice(2, 10)}`,
+      sk: `${record.at.toISOString()}#${record.source}#${key ?? Math.random().toString(36).slice(2, 10)}`,
       at: record.at.toISOString(),
       expiresAt: Math.floor(record.at.getTime() / 1000) + RETENTION_DAYS * 86_400,
     };

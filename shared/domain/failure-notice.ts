@@ -14,6 +14,9 @@ export interface FailureNotice {
   json: string;
 }
 
+/** How a claimed notice ends: `sent` holds its plan and hour for good, `released` frees it for a retry. */
+export type NoticeClaimOutcome = 'sent' | 'released';
+
 /** The hour a failure belongs to: one email per plan and hour, whatever the number of failures in it. */
 export function failureHour(time: Date): string {
   return formatSlot(new Date(Math.floor(time.getTime() / 3_600_000) * 3_600_000));
