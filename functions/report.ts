@@ -2,7 +2,7 @@ import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { snsClient } from '../shared/aws/clients.js';
 import { publishNotification } from '../shared/aws/notifications.js';
 import { reportSources } from '../shared/aws/report-sources.js';
-import { renderDailyReport, type DailyReport } from '../shared/domain/daily-report.js';
+import { renderDailyReport, rpoMetrics, type DailyReport } from '../shared/domain/daily-report.js';
 import { parseReportRun } from '../shared/domain/report-run-event.js';
 import { ConfigurationError, readEnvironment } from '../shared/runtime/environment.js';
 import { lambdaStack } from '../shared/runtime/lambda-stack.js';
@@ -40,14 +40,12 @@ export const handler = lambdaStack(observability, async (event: unknown): Promis
     ...sources,
   });
   const report = renderDailyReport(input, { maxTextBytes: 100_000, maxJsonBytes: 100_000 });
-  for (const plan of input.plans) {
-    const primaryAges = plan.resources.map((resource) => resource.regions[0]?.ageMs ?? Number.POSITIVE_INFINITY);
-    const oldest = primaryAges.length ? Math.max(...primaryAges) : 0;
-    const breaches = plan.resources.flatMap((resource) => resource.regions).filter((region) => !region.compliant).length;
+  // The alarms watch the same classification as the email: deleted resources and new ones are not breaches.
+  for (const plan of rpoMetrics(input)) {
     const planMetrics = metrics.singleMetric();
     planMetrics.addDimension('plan', plan.planId);
-    planMetrics.addMetric('RpoBreaches', MetricUnit.Count, breaches);
-    if (Number.isFinite(oldest)) planMetrics.addMetric('RpoAgeSeconds', MetricUnit.Seconds, Math.round(oldest / 1000));
+    planMetrics.addMetric('RpoBreaches', MetricUnit.Count, plan.breaches);
+    if (plan.oldestPrimaryAgeMs !== undefined) planMetrics.addMetric('RpoAgeSeconds', MetricUnit.Seconds, Math.round(plan.oldestPrimaryAgeMs / 1000));
   }
   metrics.addMetric('ReportProblems', MetricUnit.Count, report.problems);
   const messageId =

@@ -10,6 +10,8 @@ export interface InventoryResource {
   tags: Tags;
   /** Resources whose recovery point contains this one (a volume's instances, an Aurora member's cluster). */
   coveredBy: string[];
+  /** When the resource was created, so the report can tell a new resource inside its first RPO window. */
+  createdAt?: Date;
 }
 
 /**
@@ -18,28 +20,36 @@ export interface InventoryResource {
  */
 export async function listAllResources(ec2: EC2Client, rds: RDSClient): Promise<InventoryResource[]> {
   const resources: InventoryResource[] = [];
-  const add = (type: ResourceType, id: string | undefined, tags: Tags, coveredBy: string[] = []) => {
+  const add = (type: ResourceType, id: string | undefined, tags: Tags, coveredBy: string[] = [], createdAt?: Date) => {
     if (!id || TAG.stack in tags) return;
-    resources.push({ type, id, tags, coveredBy, ...(tags.Name ? { name: tags.Name } : {}) });
+    resources.push({ type, id, tags, coveredBy, ...(tags.Name ? { name: tags.Name } : {}), ...(createdAt ? { createdAt } : {}) });
   };
   for await (const page of paginateDescribeVolumes({ client: ec2, pageSize: 500 }, {})) {
     for (const volume of page.Volumes ?? []) {
-      add('ebs-volume', volume.VolumeId, fromTagList(volume.Tags), (volume.Attachments ?? []).flatMap((a) => (a.InstanceId ? [a.InstanceId] : [])));
+      const instances = (volume.Attachments ?? []).flatMap((a) => (a.InstanceId ? [a.InstanceId] : []));
+      add('ebs-volume', volume.VolumeId, fromTagList(volume.Tags), instances, volume.CreateTime);
     }
   }
   const live = { Filters: [{ Name: 'instance-state-name', Values: ['pending', 'running', 'stopping', 'stopped'] }] };
   for await (const page of paginateDescribeInstances({ client: ec2, pageSize: 500 }, live)) {
     for (const instance of (page.Reservations ?? []).flatMap((reservation) => reservation.Instances ?? [])) {
-      add('ec2-instance', instance.InstanceId, fromTagList(instance.Tags));
+      // LaunchTime is the last start; a volume attached at launch keeps its attach time across stop and start.
+      const times = [instance.LaunchTime, ...(instance.BlockDeviceMappings ?? []).map((mapping) => mapping.Ebs?.AttachTime)];
+      add('ec2-instance', instance.InstanceId, fromTagList(instance.Tags), [], earliest(times));
     }
   }
   for await (const page of paginateDescribeDBInstances({ client: rds, pageSize: 100 }, {})) {
     for (const db of page.DBInstances ?? []) {
-      add('rds-instance', db.DBInstanceIdentifier, fromTagList(db.TagList), db.DBClusterIdentifier ? [db.DBClusterIdentifier] : []);
+      add('rds-instance', db.DBInstanceIdentifier, fromTagList(db.TagList), db.DBClusterIdentifier ? [db.DBClusterIdentifier] : [], db.InstanceCreateTime);
     }
   }
   for await (const page of paginateDescribeDBClusters({ client: rds, pageSize: 100 }, {})) {
-    for (const cluster of page.DBClusters ?? []) add('aurora-cluster', cluster.DBClusterIdentifier, fromTagList(cluster.TagList));
+    for (const cluster of page.DBClusters ?? []) add('aurora-cluster', cluster.DBClusterIdentifier, fromTagList(cluster.TagList), [], cluster.ClusterCreateTime);
   }
   return resources;
+}
+
+function earliest(times: ReadonlyArray<Date | undefined>): Date | undefined {
+  const known = times.filter((time): time is Date => time instanceof Date && !Number.isNaN(time.getTime()));
+  return known.length ? new Date(Math.min(...known.map((time) => time.getTime()))) : undefined;
 }

@@ -84,6 +84,34 @@ export function renderDailyReport(input: ReportInput, limits: DailyReportLimits 
   };
 }
 
+/** The RPO metrics of one plan, counted exactly as the report counts them. */
+export interface PlanRpoMetrics {
+  planId: string;
+  /** Regions of existing resources in breach (too old, or no good point outside the first RPO window). */
+  breaches: number;
+  /**
+   * Age of the oldest newest-good-point among existing resources in the primary Region (0 when none has one);
+   * undefined when one of them has no good point and is not new: its age is unbounded.
+   */
+  oldestPrimaryAgeMs?: number;
+}
+
+/**
+ * The per-plan RPO metrics (what the alarms watch), from the same classification as the email: deleted
+ * resources and new resources inside their first RPO window are not breaches.
+ */
+export function rpoMetrics(input: ReportInput): PlanRpoMetrics[] {
+  return input.plans.map((plan) => {
+    const view = planView(plan, input.primaryRegion, input.generatedAt);
+    const primaries = view.resources.flatMap((resource) => resource.regions.filter((region) => region.role === 'primary'));
+    const unbounded = primaries.some((region) => region.state === 'none');
+    const ages = primaries.filter((region) => region.state === 'ok' || region.state === 'breach').flatMap((region) => region.ageMs ?? []);
+    // A plan with no point to age (no resource, or only new ones) reports 0, as it always has.
+    const oldest = unbounded ? undefined : Math.max(0, ...ages);
+    return { planId: plan.planId, breaches: view.breaches, ...(oldest !== undefined ? { oldestPrimaryAgeMs: oldest } : {}) };
+  });
+}
+
 // ---------------------------------------------------------------------------------------------------------
 // Analysis: classify, count and sort once; both forms render from this.
 
@@ -96,6 +124,8 @@ interface RegionView {
   latestGoodAt?: Date;
   ageMs?: number;
   copyLagMs?: number;
+  /** 'plan': judged by the newest point of any resource of the plan in this Region (see RegionRecoveryStatus). */
+  scope: 'resource' | 'plan';
 }
 
 interface ResourceView {
@@ -113,13 +143,15 @@ interface PlanView {
   breachedResources: number;
 }
 
-type DrillState = 'pass' | 'fail' | 'stale' | 'none';
+/** unknown: the latest scheduled drill is older than the run log keeps, and none since was found. */
+type DrillState = 'pass' | 'fail' | 'stale' | 'none' | 'unknown';
 
 interface DrillView {
   planId: string;
   state: DrillState;
   stale: boolean;
   last?: DrillResultSummary;
+  dueAt?: Date;
 }
 
 interface ProblemCounts {
@@ -269,6 +301,7 @@ function regionView(status: RegionRecoveryStatus, exists: boolean, primary: stri
     ...(status.latestGoodAt ? { latestGoodAt: status.latestGoodAt } : {}),
     ...(ageMs !== undefined ? { ageMs } : {}),
     ...(status.copyLagMs !== undefined ? { copyLagMs: status.copyLagMs } : {}),
+    scope: status.scope ?? 'resource',
   };
 }
 
@@ -279,8 +312,9 @@ function isBreach(state: RegionState): boolean {
 /** A failed latest drill counts once, as failed, even when it is also stale: one re-run fixes both. */
 function drillView(status: DrillStatus): DrillView {
   const last = status.lastDrill;
-  const state: DrillState = last && !last.passed ? 'fail' : status.stale ? 'stale' : last ? 'pass' : 'none';
-  return { planId: status.planId, state, stale: status.stale, ...(last ? { last } : {}) };
+  const state: DrillState =
+    last && !last.passed ? 'fail' : status.stale ? 'stale' : status.beyondRunLog ? 'unknown' : last ? 'pass' : 'none';
+  return { planId: status.planId, state, stale: status.stale, ...(last ? { last } : {}), ...(status.dueAt ? { dueAt: status.dueAt } : {}) };
 }
 
 function headlineFor(counts: ProblemCounts, planCount: number, warningCount: number): string {
@@ -338,7 +372,7 @@ function problemItems(report: Analysis): ProblemItem[] {
       const cause = drill.last.cause ? `: ${clean(drill.last.cause, MAX_FREE_TEXT)}` : '';
       items.push({ label: 'failed drill', planId: drill.planId, detail: `drill of ${shortDate(drill.last.at, report.zone)}${cause}` });
     } else if (drill.state === 'stale') {
-      items.push({ label: 'stale drill', planId: drill.planId, detail: staleText(report) });
+      items.push({ label: 'stale drill', planId: drill.planId, detail: staleText(drill, report) });
     }
   }
   for (const plan of report.plans) {
@@ -567,11 +601,14 @@ const STATE_TEXT: Record<RegionState, string> = { ok: 'ok', pending: 'ok', breac
 
 function regionLine(region: RegionView, regionWidth: number, zone: string): string {
   const head = `${STATE_TEXT[region.state].padEnd(6)}  ${region.region.padEnd(regionWidth)}  ${region.role === 'primary' ? 'primary' : 'DR     '}  `;
+  // DLM copies of volume snapshots cannot be tied to their volume: say the Region is judged for the plan.
+  const planLevel = region.scope === 'plan' ? '  (plan-level: newest copy of any volume of the plan; DLM copies are not tracked per volume)' : '';
   if (!region.latestGoodAt) {
-    return head + (region.state === 'pending' ? 'no recovery point yet, still within the RPO' : 'no good recovery point');
+    const pending = region.role === 'primary' ? 'no recovery point yet, still within the RPO' : 'no copy yet, still within the RPO and time for a first copy';
+    return head + (region.state === 'pending' ? pending : 'no good recovery point') + planLevel;
   }
   const lag = region.copyLagMs !== undefined ? `  copy lag ${formatDuration(region.copyLagMs)}` : '';
-  return `${head}${shortDate(region.latestGoodAt, zone)}  ${`${ageText(region)} old`.padEnd(15)}${lag}`.trimEnd();
+  return `${head}${shortDate(region.latestGoodAt, zone)}  ${`${ageText(region)} old`.padEnd(15)}${lag}${planLevel}`.trimEnd();
 }
 
 function failureLine(group: FailureGroup, idCap: number): string {
@@ -588,9 +625,18 @@ function drillLines(drill: DrillView, report: Analysis): string[] {
   const label = `  ${drill.planId}: `;
   if (drill.state === 'stale') {
     const previous = last ? `last: ${last.passed ? 'PASS' : 'FAIL'} on ${longDate(last.at, report.zone)}` : 'never drilled';
-    return [`${label}STALE, ${staleText(report)} (${previous})`];
+    return [`${label}STALE, ${staleText(drill, report)} (${previous})`];
   }
-  if (!last) return [`${label}no drill yet (not due: drills go stale after ${report.input.settings.drillStaleDays} days)`];
+  if (drill.state === 'unknown' && drill.dueAt) {
+    return [
+      `${label}NOT KNOWN: the drill scheduled for ${longDate(drill.dueAt, report.zone)} is older than the run log keeps ` +
+        `and no drill since is in it: see that drill's email`,
+    ];
+  }
+  if (!last) {
+    const due = drill.dueAt ? 'not due: its schedule has not run yet' : `not due: drills go stale after ${report.input.settings.drillStaleDays} days`;
+    return [`${label}no drill yet (${due})`];
+  }
   const lines = [
     `${label}${last.passed ? 'PASS' : 'FAIL'} on ${longDate(last.at, report.zone)}, restore of ${last.resourceId} in ${last.region}`,
     `    ${drillObjectives(last)}`,
@@ -648,8 +694,10 @@ function ageText(region: RegionView): string {
   return region.ageMs !== undefined ? formatDuration(region.ageMs) : '?';
 }
 
-function staleText(report: Analysis): string {
-  return `no drill in the last ${report.input.settings.drillStaleDays} days`;
+function staleText(drill: DrillView, report: Analysis): string {
+  return drill.dueAt
+    ? `no drill since the one scheduled for ${shortDate(drill.dueAt, report.zone)}`
+    : `no drill in the last ${report.input.settings.drillStaleDays} days`;
 }
 
 function emptyPlanText(plan: PlanView): string {
@@ -724,6 +772,7 @@ function jsonForm(report: Analysis, caps: Caps, textTruncated: boolean): object 
           latestGoodAt: region.latestGoodAt ? region.latestGoodAt.toISOString() : null,
           ageSeconds: region.ageMs !== undefined ? seconds(region.ageMs) : null,
           copyLagSeconds: region.copyLagMs !== undefined ? seconds(region.copyLagMs) : null,
+          scope: region.scope,
         })),
       })),
       resourcesOmitted: view.resources.length - shown.length,
@@ -774,6 +823,7 @@ function jsonForm(report: Analysis, caps: Caps, textTruncated: boolean): object 
       planId: drill.planId,
       status: drill.state,
       stale: drill.stale,
+      dueAt: drill.dueAt ? drill.dueAt.toISOString() : null,
       lastDrill: drill.last
         ? {
             at: drill.last.at.toISOString(),

@@ -21,7 +21,7 @@ export interface ReportInput {
 }
 
 export interface ReportSettings {
-  /** Plans without a drill for this many days are flagged. */
+  /** Plans without a drill schedule and without a drill for this many days are flagged. */
   drillStaleDays: number;
   /** Price of snapshot storage per GB-month, for the cost estimate. */
   pricePerGbMonth: number;
@@ -56,8 +56,16 @@ export interface RegionRecoveryStatus {
   latestGoodAt?: Date;
   /** generatedAt − latestGoodAt; undefined when there is no good point. */
   ageMs?: number;
-  /** ageMs <= the plan's RPO. */
+  /**
+   * ageMs <= the plan's RPO; also true without a good point while the resource is younger than its first RPO
+   * window (for a DR Region: plus time for a first copy), which the report shows as pending.
+   */
   compliant: boolean;
+  /**
+   * 'plan' when the Region cannot be judged per resource and is judged by the newest point of any resource of
+   * the plan there instead (DLM copies of volume snapshots cannot be tied to their volume); else 'resource'.
+   */
+  scope?: 'resource' | 'plan';
   /** DR Regions: how long the newest copy took to complete after its source was taken. */
   copyLagMs?: number;
 }
@@ -89,8 +97,15 @@ export interface FailureGroup {
 export interface DrillStatus {
   planId: string;
   lastDrill?: DrillResultSummary;
-  /** No drill within settings.drillStaleDays. */
+  /**
+   * Plans with a drill schedule: no drill since dueAt (when dueAt is within the run log); plans without one:
+   * no drill within settings.drillStaleDays.
+   */
   stale: boolean;
+  /** Plans with a drill schedule: the latest scheduled drill that should have finished by now. */
+  dueAt?: Date;
+  /** No drill was found since dueAt, but dueAt is older than the run log keeps: whether it ran is unknown. */
+  beyondRunLog?: boolean;
 }
 
 export interface DrillResultSummary {

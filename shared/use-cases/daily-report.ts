@@ -3,7 +3,7 @@ import { copyCompletedAtOf } from '../domain/copies.js';
 import type { Plan, PlansConfig, ResourceType } from '../domain/plan-schema.js';
 import { planSelects } from '../domain/plan-selection.js';
 import { TAG, type Tags } from '../domain/recovery-point-tags.js';
-import { groupRecoveryPoints, type StoredRecoveryPoint, type StoredSnapshot } from '../domain/recovery-points.js';
+import { groupRecoveryPoints, resourceKey, type StoredRecoveryPoint, type StoredSnapshot } from '../domain/recovery-points.js';
 import type {
   DrillStatus,
   PlanStatus,
@@ -14,9 +14,20 @@ import type {
   StorageEstimate,
   UnprotectedResource,
 } from '../domain/report-model.js';
-import { DAY_MS } from '../domain/durations.js';
+import { DAY_MS, HOUR_MS, MINUTE_MS } from '../domain/durations.js';
+import { previousOccurrence } from '../domain/schedule-expression.js';
 
 const GIB = 1024 ** 3;
+/** The run log keeps 40 days of records (activity-log.ts): an older drill cannot be seen. */
+const RUN_LOG_MS = 40 * DAY_MS;
+/** A scheduled drill restores, validates and records within hours; a day also lets a late or retried one count. */
+const DRILL_GRACE_MS = DAY_MS;
+/** A DR Region's first copy is a full copy (hours for a large volume) started once the first point completes. */
+const FIRST_COPY_ALLOWANCE_MS = 12 * HOUR_MS;
+/** The report runs a little after its scheduled time and reads the inventory then: a resource may be that new. */
+const CLOCK_SKEW_MS = 15 * MINUTE_MS;
+/** The type of resource whose recovery point contains a member: a volume's instance, an RDS instance's cluster. */
+const COVERING_TYPE: Partial<Record<ResourceType, ResourceType>> = { 'ebs-volume': 'ec2-instance', 'rds-instance': 'aurora-cluster' };
 
 export interface InventoryEntry {
   type: ResourceType;
@@ -24,6 +35,8 @@ export interface InventoryEntry {
   name?: string;
   tags: Tags;
   coveredBy: string[];
+  /** When the resource was created: without a point yet, it is pending while inside its first RPO window. */
+  createdAt?: Date;
 }
 
 export interface DlmTargetEntry {
@@ -81,13 +94,38 @@ function storage(plan: Plan, region: string, snapshots: readonly StoredSnapshot[
   return { planId: plan.id, region, snapshots: mine.length, bytes, basis };
 }
 
+/**
+ * The latest drill per plan. A plan with a drill schedule is judged against the latest scheduled run that
+ * should have finished by now; a plan without one against the fixed drillStaleDays. When that run is older
+ * than the run log keeps and no drill since is found, whether it ran cannot be told: said, not guessed.
+ */
 function latestDrills(config: PlansConfig, records: readonly ActivityRecord[], now: Date, staleDays: number): DrillStatus[] {
   return config.plans.map((plan) => {
     const drills = records.filter((record) => record.kind === 'drill' && record.planId === plan.id && record.drill);
     const last = drills.sort((a, b) => b.at.getTime() - a.at.getTime())[0]?.drill;
-    const stale = !last || now.getTime() - last.at.getTime() > staleDays * DAY_MS;
-    return { planId: plan.id, ...(last ? { lastDrill: last } : {}), stale };
+    const dueAt = drillDueAt(plan, now);
+    const lastDrill = last ? { lastDrill: last } : {};
+    if (!plan.drill?.schedule) {
+      return { planId: plan.id, ...lastDrill, stale: !last || now.getTime() - last.at.getTime() > staleDays * DAY_MS };
+    }
+    if (!dueAt) return { planId: plan.id, ...lastDrill, stale: false };
+    const ranSinceDue = last !== undefined && last.at.getTime() >= dueAt.getTime();
+    const beyondRunLog = !ranSinceDue && now.getTime() - dueAt.getTime() > RUN_LOG_MS;
+    return { planId: plan.id, ...lastDrill, stale: !ranSinceDue && !beyondRunLog, dueAt, ...(beyondRunLog ? { beyondRunLog } : {}) };
   });
+}
+
+/** The latest scheduled drill of a plan that should have finished by now, in the schedule's timezone. */
+function drillDueAt(plan: Plan, now: Date): Date | undefined {
+  const schedule = plan.drill?.schedule;
+  return schedule ? previousOccurrence(schedule.expression, new Date(now.getTime() - DRILL_GRACE_MS), schedule.timezone) : undefined;
+}
+
+/** True while a resource without a good point is still inside its first window: no point was due yet. */
+function isNew(resource: InventoryEntry | undefined, now: Date, allowanceMs: number): boolean {
+  if (!resource?.createdAt) return false;
+  const age = now.getTime() - resource.createdAt.getTime();
+  return age >= -CLOCK_SKEW_MS && age <= allowanceMs;
 }
 
 /**
@@ -99,6 +137,9 @@ export async function gatherDailyReport(deps: DailyReportDeps): Promise<ReportIn
   const { config, now } = deps;
   const warnings: string[] = [];
   const regions = [...new Set(config.plans.flatMap((plan) => regionsOf(plan, config.primaryRegion)))];
+  // The run log is read back far enough to see the latest scheduled drill of every plan (a quarterly one too).
+  const dueTimes = config.plans.flatMap((plan) => drillDueAt(plan, now)?.getTime() ?? []);
+  const activityFrom = new Date(Math.min(now.getTime() - RUN_LOG_MS, ...dueTimes));
 
   const [inventory, dlmTargets, records, ...perRegion] = await Promise.all([
     deps.inventory(),
@@ -106,7 +147,7 @@ export async function gatherDailyReport(deps: DailyReportDeps): Promise<ReportIn
       warnings.push(`DLM policies could not be read (${error.name}: ${error.message}); DLM coverage is not counted`);
       return [] as DlmTargetEntry[];
     }),
-    deps.activity(new Date(now.getTime() - 40 * DAY_MS), now),
+    deps.activity(activityFrom, now),
     ...regions.map((region) =>
       deps.snapshots(region).catch((error: Error) => {
         warnings.push(`snapshots in ${region} could not be listed (${error.name}: ${error.message})`);
@@ -116,33 +157,61 @@ export async function gatherDailyReport(deps: DailyReportDeps): Promise<ReportIn
   ]);
   const snapshotsByRegion = new Map(regions.map((region, index) => [region, perRegion[index] ?? []]));
   const pointsByRegion = new Map(regions.map((region) => [region, groupRecoveryPoints(snapshotsByRegion.get(region) ?? [])]));
-  const existing = new Map(inventory.map((resource) => [resource.id, resource]));
+  // Resources are named by type and id throughout: an RDS instance and an Aurora cluster may share an identifier.
+  const keyOf = (resource: InventoryEntry) => resourceKey({ type: resource.type, id: resource.id });
+  const existing = new Map(inventory.map((resource) => [keyOf(resource), resource]));
+  const typesById = new Map<string, ResourceType[]>();
+  for (const resource of inventory) typesById.set(resource.id, [...(typesById.get(resource.id) ?? []), resource.type]);
+  // A point without a type tag belongs to the one live resource of its id, when there is exactly one.
+  const typeOfPoint = (point: StoredRecoveryPoint): ResourceType | undefined => {
+    const live = typesById.get(point.resourceId);
+    return point.resourceType ?? (live?.length === 1 ? live[0] : undefined);
+  };
+  const pointKey = (point: StoredRecoveryPoint) => resourceKey({ type: typeOfPoint(point), id: point.resourceId });
+  const coveringKeys = (resource: InventoryEntry): string[] => {
+    const type = COVERING_TYPE[resource.type];
+    return type ? resource.coveredBy.map((id) => resourceKey({ type, id })) : [];
+  };
 
   const plans: PlanStatus[] = config.plans.map((plan) => {
     const planRegions = regionsOf(plan, config.primaryRegion);
     const selected = inventory.filter((resource) => planSelects(plan, resource));
-    const selectedIds = new Set(selected.map((resource) => resource.id));
+    const selectedKeys = new Set(selected.map(keyOf));
     // A member of a selected instance or cluster is protected through it, not on its own.
-    const protectedResources = selected.filter((resource) => !resource.coveredBy.some((id) => selectedIds.has(id)));
-    const ids = new Set(protectedResources.map((resource) => resource.id));
+    const protectedResources = selected.filter((resource) => !coveringKeys(resource).some((key) => selectedKeys.has(key)));
+    const members = new Map(protectedResources.map((resource) => [keyOf(resource), { type: resource.type, id: resource.id }]));
     // Resources that are gone but still have recovery points of this plan stay in the report.
     for (const point of pointsByRegion.get(config.primaryRegion) ?? []) {
-      if (point.planId === plan.id && !ids.has(point.resourceId) && !existing.has(point.resourceId)) ids.add(point.resourceId);
+      const key = pointKey(point);
+      if (point.planId === plan.id && !members.has(key) && !existing.has(key)) {
+        members.set(key, { type: typeOfPoint(point) ?? 'ebs-volume', id: point.resourceId });
+      }
     }
-    const resources: ResourceStatus[] = [...ids].map((resourceId) => {
-      const live = existing.get(resourceId);
-      const anyPoint = planRegions.flatMap((region) => pointsByRegion.get(region) ?? []).find((point) => point.resourceId === resourceId);
+    const resources: ResourceStatus[] = [...members].map(([key, member]) => {
+      const live = existing.get(key);
+      const anyPoint = planRegions.flatMap((region) => pointsByRegion.get(region) ?? []).find((point) => pointKey(point) === key);
       const statuses: RegionRecoveryStatus[] = planRegions.map((region) => {
-        const points = (pointsByRegion.get(region) ?? []).filter((point) => point.planId === plan.id && point.resourceId === resourceId);
+        const primary = region === config.primaryRegion;
+        // DLM copies of volume snapshots cannot be tied to their volume (EC2 reports an arbitrary volume id on a
+        // copy), so such a Region is judged by the newest copy of any of the plan's volumes there, and says so.
+        const planLevel = !primary && plan.engine === 'dlm' && member.type === 'ebs-volume';
+        const points = (pointsByRegion.get(region) ?? []).filter(
+          (point) => point.planId === plan.id && (planLevel ? typeOfPoint(point) === 'ebs-volume' : pointKey(point) === key),
+        );
+        const scope = planLevel ? { scope: 'plan' as const } : {};
         const best = newestGood(points);
-        if (!best) return { region, compliant: false };
+        if (!best) {
+          // The first copy may only start once the first point completes, and takes a while itself.
+          const allowance = plan.rpoMs + (primary ? 0 : FIRST_COPY_ALLOWANCE_MS);
+          return { region, compliant: isNew(live, now, allowance), ...scope };
+        }
         const ageMs = Math.max(0, now.getTime() - sourceTime(best).getTime());
-        const lag = region === config.primaryRegion ? undefined : copyLagMs(best);
-        return { region, latestGoodAt: sourceTime(best), ageMs, compliant: ageMs <= plan.rpoMs, ...(lag !== undefined ? { copyLagMs: lag } : {}) };
+        const lag = primary ? undefined : copyLagMs(best);
+        return { region, latestGoodAt: sourceTime(best), ageMs, compliant: ageMs <= plan.rpoMs, ...(lag !== undefined ? { copyLagMs: lag } : {}), ...scope };
       });
-      const type = live?.type ?? anyPoint?.resourceType ?? 'ebs-volume';
+      const type = live?.type ?? member.type;
       const name = live?.name ?? anyPoint?.tags.Name;
-      return { resourceId, type, ...(name ? { name } : {}), exists: Boolean(live), regions: statuses };
+      return { resourceId: member.id, type, ...(name ? { name } : {}), exists: Boolean(live), regions: statuses };
     });
     return {
       planId: plan.id,
@@ -155,14 +224,27 @@ export async function gatherDailyReport(deps: DailyReportDeps): Promise<ReportIn
     };
   });
 
-  const protectedIds = new Set(plans.flatMap((plan) => plan.resources.map((resource) => resource.resourceId)));
-  const coveredByDlm = (resource: InventoryEntry) =>
+  const protectedKeys = new Set(plans.flatMap((plan) => plan.resources.map((resource) => resourceKey({ type: resource.type, id: resource.resourceId }))));
+  const targetedByDlm = (resource: InventoryEntry) =>
     dlmTargets.some(
       (target) => target.resourceTypes.includes(resource.type) && target.targetTags.some((tag) => resource.tags[tag.key] === tag.value),
     );
+  // A volume of an instance a DLM instance policy snapshots is covered through that instance.
+  const coveredByDlm = (resource: InventoryEntry) =>
+    targetedByDlm(resource) || coveringKeys(resource).some((key) => existing.has(key) && targetedByDlm(existing.get(key) as InventoryEntry));
   const unprotected: UnprotectedResource[] = inventory
-    .filter((resource) => !protectedIds.has(resource.id) && !resource.coveredBy.some((id) => protectedIds.has(id)) && !coveredByDlm(resource))
+    .filter((resource) => !protectedKeys.has(keyOf(resource)) && !coveringKeys(resource).some((key) => protectedKeys.has(key)) && !coveredByDlm(resource))
     .map((resource) => ({ type: resource.type, id: resource.id, ...(resource.name ? { name: resource.name } : {}) }));
+
+  const drills = latestDrills(config, records, now, deps.settings.drillStaleDays);
+  for (const drill of drills) {
+    if (drill.beyondRunLog && drill.dueAt) {
+      warnings.push(
+        `plan ${drill.planId}: its last scheduled drill (${drill.dueAt.toISOString()}) is older than the run log keeps ` +
+          `(${RUN_LOG_MS / DAY_MS} days), so the report cannot tell whether it ran: see that drill's email`,
+      );
+    }
+  }
 
   const storageRows = config.plans.flatMap((plan) =>
     regionsOf(plan, config.primaryRegion).flatMap((region) => {
@@ -179,7 +261,7 @@ export async function gatherDailyReport(deps: DailyReportDeps): Promise<ReportIn
     plans,
     unprotected,
     activity: summarizeActivity(records.filter((record) => now.getTime() - record.at.getTime() <= DAY_MS)),
-    drills: latestDrills(config, records, now, deps.settings.drillStaleDays),
+    drills,
     storage: storageRows,
     warnings,
     settings: deps.settings,

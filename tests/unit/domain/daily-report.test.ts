@@ -6,7 +6,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { DAILY_REPORT_DEFAULTS, renderDailyReport, type DailyReport } from '../../../shared/domain/daily-report.js';
+import { DAILY_REPORT_DEFAULTS, renderDailyReport, rpoMetrics, type DailyReport } from '../../../shared/domain/daily-report.js';
 import type { ResourceType } from '../../../shared/domain/plan-schema.js';
 import type {
   DrillStatus,
@@ -483,6 +483,7 @@ describe('renderDailyReport', () => {
         latestGoodAt: '2024-05-13T21:48:00.000Z',
         ageSeconds: 9 * 3600 + 12 * 60,
         copyLagSeconds: 44 * 60,
+        scope: 'resource',
       });
     });
   });
@@ -565,5 +566,83 @@ describe('renderDailyReport', () => {
       expect(report.truncated).toBe(false);
       expect(report.text).not.toContain('… and');
     });
+  });
+});
+
+describe('renderDailyReport: pending, plan-level and scheduled-drill states', () => {
+  it('shows a new resource without a point as pending, not a breach, in the primary and the DR Region', () => {
+    const input = reportInput({ plans: [goldPlan([resource('vol-new', 'ebs-volume', [{ region: PRIMARY, compliant: true }, { region: DR, compliant: true }])])] });
+
+    const report = renderDailyReport(input);
+
+    expect(report.headline).toBe('1 plan compliant');
+    expect(report.text).toContain('no recovery point yet, still within the RPO');
+    expect(report.text).toContain('no copy yet, still within the RPO and time for a first copy');
+    const form = JSON.parse(report.json) as { plans: Array<{ resources: Array<{ regions: Array<{ status: string }> }> }> };
+    expect(form.plans[0]?.resources[0]?.regions.map((region) => region.status)).toEqual(['pending', 'pending']);
+  });
+
+  it('labels a Region judged for the whole plan as plan-level, in the text and the JSON form', () => {
+    const planLevel = { ...good(DR, HOUR, DAY), scope: 'plan' as const };
+    const input = reportInput({ plans: [goldPlan([resource('vol-data', 'ebs-volume', [good(PRIMARY, 2 * HOUR, DAY), planLevel])])] });
+
+    const report = renderDailyReport(input);
+
+    expect(unwrapped(report.text)).toContain('(plan-level: newest copy of any volume of the plan; DLM copies are not tracked per volume)');
+    const form = JSON.parse(report.json) as { plans: Array<{ resources: Array<{ regions: Array<{ scope: string }> }> }> };
+    expect(form.plans[0]?.resources[0]?.regions.map((region) => region.scope)).toEqual(['resource', 'plan']);
+  });
+
+  it('says which scheduled drill a stale plan missed, and says plainly when the run log is too short to tell', () => {
+    const due = ago(3 * DAY);
+    const input = reportInput({
+      drills: [
+        { ...drill('gold', 20 * DAY, {}, true), dueAt: due },
+        { planId: 'silver', stale: false, dueAt: ago(56 * DAY), beyondRunLog: true },
+      ],
+    });
+
+    const report = renderDailyReport(input);
+
+    expect(report.headline).toBe('1 problem: 1 stale drill');
+    expect(unwrapped(report.text)).toContain('gold: STALE, no drill since the one scheduled for');
+    expect(unwrapped(report.text)).toContain('silver: NOT KNOWN: the drill scheduled for');
+    expect(unwrapped(report.text)).toContain('is older than the run log keeps and no drill since is in it');
+    const form = JSON.parse(report.json) as { drills: Array<{ planId: string; status: string; dueAt: string | null }> };
+    expect(form.drills.map((item) => [item.planId, item.status, item.dueAt])).toEqual([
+      ['gold', 'stale', due.toISOString()],
+      ['silver', 'unknown', ago(56 * DAY).toISOString()],
+    ]);
+  });
+});
+
+describe('rpoMetrics', () => {
+  it('counts breaches as the email does: not for deleted resources, nor for new ones still pending', () => {
+    const input = reportInput({
+      plans: [
+        goldPlan([
+          resource('vol-gone', 'ebs-volume', [good(PRIMARY, 72 * HOUR, 8 * HOUR), noPoint(DR)], { exists: false }),
+          resource('vol-new', 'ebs-volume', [{ region: PRIMARY, compliant: true }, { region: DR, compliant: true }]),
+          resource('vol-late', 'ebs-volume', [good(PRIMARY, 9 * HOUR, 8 * HOUR), good(DR, 2 * HOUR, 8 * HOUR)]),
+          resource('vol-ok', 'ebs-volume', [good(PRIMARY, 2 * HOUR, 8 * HOUR), good(DR, 2 * HOUR, 8 * HOUR)]),
+        ]),
+      ],
+    });
+
+    const metrics = rpoMetrics(input);
+
+    expect(metrics).toEqual([{ planId: 'gold', breaches: 1, oldestPrimaryAgeMs: 9 * HOUR }]);
+    expect(renderDailyReport(input).headline).toMatch(/^\d+ problems?: 1 RPO breach/);
+  });
+
+  it('leaves out the oldest age when an existing resource has no good point at all, and reports 0 for a plan with none', () => {
+    const input = reportInput({
+      plans: [goldPlan([resource('vol-never', 'ebs-volume', [noPoint(PRIMARY), noPoint(DR)])]), silverPlan([])],
+    });
+
+    expect(rpoMetrics(input)).toEqual([
+      { planId: 'gold', breaches: 2 },
+      { planId: 'silver', breaches: 0, oldestPrimaryAgeMs: 0 },
+    ]);
   });
 });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import type { ActivityRecord } from '../../../shared/domain/activity.js';
 import { parsePlansFile } from '../../../shared/domain/plans-file.js';
-import { TAG } from '../../../shared/domain/recovery-point-tags.js';
+import { DLM_TAG, TAG } from '../../../shared/domain/recovery-point-tags.js';
 import type { StoredSnapshot } from '../../../shared/domain/recovery-points.js';
 import { gatherDailyReport, type DailyReportDeps, type InventoryEntry } from '../../../shared/use-cases/daily-report.js';
 
@@ -48,7 +48,7 @@ function snapshot(region: string, resourceId: string, slotHoursAgo: number, extr
       [TAG.stack]: 'prod',
       [TAG.plan]: 'gold',
       [TAG.resourceId]: resourceId,
-      [TAG.resourceType]: 'ebs-volume',
+      [TAG.resourceType]: resourceId.startsWith('i-') ? 'ec2-instance' : 'ebs-volume',
       [TAG.slot]: `${slot.toISOString().slice(0, 16)}Z`,
       ...extra.tags,
     },
@@ -180,5 +180,316 @@ describe('gatherDailyReport', () => {
       'snapshots in eu-central-1 could not be listed (TimeoutError: timeout)',
     ]);
     expect(report.unprotected.map((r) => r.id)).toContain('vol-dlm');
+  });
+});
+
+const DAY = 24 * HOUR;
+const KEY_ARN = 'arn:aws:kms:eu-central-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab';
+
+/** Dependencies with nothing in them but the given plans; each case adds what it is about. */
+function bare(plans: DailyReportDeps['config'], overrides: Partial<DailyReportDeps> = {}): DailyReportDeps {
+  return {
+    stack: 'prod',
+    config: plans,
+    now: NOW,
+    timezone: 'UTC',
+    settings: { drillStaleDays: 30, pricePerGbMonth: 0.05, currency: 'USD' },
+    inventory: async () => [],
+    snapshots: async () => [],
+    activity: async () => [],
+    dlmTargets: async () => [],
+    ...overrides,
+  };
+}
+
+describe('gatherDailyReport: an RDS instance and an Aurora cluster with the same identifier', () => {
+  const rdsPoint = (type: 'rds-instance' | 'aurora-cluster', hoursAgo: number): StoredSnapshot =>
+    snapshot('eu-west-1', 'orders', hoursAgo, {
+      kind: type === 'rds-instance' ? 'rds-instance' : 'rds-cluster',
+      id: `orders-${type}-${hoursAgo}`,
+      status: 'available',
+      tags: { [TAG.plan]: 'db', [TAG.resourceType]: type },
+    });
+  const dbPlans = (types: string) =>
+    parsePlansFile(`
+version: 1
+primaryRegion: eu-west-1
+plans:
+  - id: db
+    selection: { resourceTypes: [${types}] }
+    schedule: { expression: cron(0 */4 * * ? *) }
+    rpo: 8h
+    rto: 1h
+    retention: { count: 7 }
+`);
+
+  it('judges each against the RPO on its own: a stale instance is not hidden by a fresh cluster of the same name', async () => {
+    // Prepare
+    const input = bare(dbPlans('rds-instance, aurora-cluster'), {
+      inventory: async () => [resource('rds-instance', 'orders', { 'backup:plan': 'db' }), resource('aurora-cluster', 'orders', { 'backup:plan': 'db' })],
+      snapshots: async (region) => (region === 'eu-west-1' ? [rdsPoint('aurora-cluster', 1), rdsPoint('rds-instance', 30)] : []),
+    });
+
+    // Act
+    const report = await gatherDailyReport(input);
+
+    // Assess
+    const resources = report.plans[0]?.resources ?? [];
+    expect(resources.map((item) => [item.type, item.resourceId, item.regions[0]?.ageMs, item.regions[0]?.compliant]).sort()).toEqual([
+      ['aurora-cluster', 'orders', HOUR, true],
+      ['rds-instance', 'orders', 30 * HOUR, false],
+    ]);
+  });
+
+  it('lists an unselected Aurora cluster as unprotected although a plan protects an RDS instance of the same name', async () => {
+    // Prepare
+    const input = bare(dbPlans('rds-instance'), {
+      inventory: async () => [resource('rds-instance', 'orders', { 'backup:plan': 'db' }), resource('aurora-cluster', 'orders', {})],
+      snapshots: async (region) => (region === 'eu-west-1' ? [rdsPoint('rds-instance', 1)] : []),
+    });
+
+    // Act
+    const report = await gatherDailyReport(input);
+
+    // Assess
+    expect(report.unprotected).toEqual([{ type: 'aurora-cluster', id: 'orders' }]);
+    expect(report.plans[0]?.resources.map((item) => [item.type, item.resourceId])).toEqual([['rds-instance', 'orders']]);
+  });
+});
+
+describe('gatherDailyReport: an engine: dlm volume plan with a DR copy', () => {
+  const bronze = parsePlansFile(`
+version: 1
+primaryRegion: eu-west-1
+plans:
+  - id: bronze
+    engine: dlm
+    selection: { resourceTypes: [ebs-volume] }
+    schedule: { expression: cron(0 */4 * * ? *) }
+    rpo: 8h
+    rto: 2h
+    retention: { count: 6 }
+    copies: [{ region: eu-central-1, kmsKeyId: '${KEY_ARN}', retention: { maxAge: 7d } }]
+`);
+
+  /** A DLM volume-policy snapshot: its policy's TagsToAdd only, no resource-id tag (DLM has no variable for it). */
+  function dlmVolumeSnapshot(id: string, region: string, sourceVolumeId: string, startedHoursAgo: number): StoredSnapshot {
+    return {
+      kind: 'ebs',
+      id,
+      region,
+      state: 'completed',
+      status: 'completed',
+      sizeGiB: 50,
+      startTime: new Date(NOW.getTime() - startedHoursAgo * HOUR),
+      sourceVolumeId,
+      tags: {
+        ...(region === 'eu-west-1' ? { [DLM_TAG.policyId]: 'policy-0abc' } : {}),
+        [TAG.stack]: 'prod',
+        [TAG.plan]: 'bronze',
+        [TAG.engine]: 'dlm',
+        [TAG.resourceType]: 'ebs-volume',
+      },
+    };
+  }
+  const volumes = async (): Promise<InventoryEntry[]> => [
+    resource('ebs-volume', 'vol-data', { 'backup:plan': 'bronze' }),
+    resource('ebs-volume', 'vol-logs', { 'backup:plan': 'bronze' }),
+  ];
+  const dlmTargets = async () => [{ resourceTypes: ['ebs-volume' as const], targetTags: [{ key: 'backup:plan', value: 'bronze' }] }];
+
+  it("judges the DR Region by the plan's newest copy, labelled plan-level, since EC2 does not say which volume a copy is of", async () => {
+    // Prepare: EC2 reports an arbitrary volume id (vol-ffffffff) on cross-Region copies.
+    const input = bare(bronze, {
+      inventory: volumes,
+      dlmTargets,
+      snapshots: async (region) =>
+        region === 'eu-west-1'
+          ? [dlmVolumeSnapshot('snap-data', region, 'vol-data', 2), dlmVolumeSnapshot('snap-logs', region, 'vol-logs', 2)]
+          : [dlmVolumeSnapshot('snap-copy-1', region, 'vol-ffffffff', 1), dlmVolumeSnapshot('snap-copy-2', region, 'vol-ffffffff', 1.5)],
+    });
+
+    // Act
+    const report = await gatherDailyReport(input);
+
+    // Assess
+    const regions = report.plans[0]?.resources.map((item) => [item.resourceId, item.regions.map((region) => [region.region, region.compliant, region.scope ?? 'resource'])]);
+    expect(regions).toEqual([
+      ['vol-data', [['eu-west-1', true, 'resource'], ['eu-central-1', true, 'plan']]],
+      ['vol-logs', [['eu-west-1', true, 'resource'], ['eu-central-1', true, 'plan']]],
+    ]);
+    expect(report.plans[0]?.resources[0]?.regions[1]?.ageMs).toBe(HOUR);
+  });
+
+  it("still reports a breach in the DR Region when the plan's newest copy there is older than the RPO, and in the primary per volume", async () => {
+    // Prepare: vol-logs was not snapshotted for a day; DLM's last copy is 20 hours old.
+    const input = bare(bronze, {
+      inventory: volumes,
+      dlmTargets,
+      snapshots: async (region) =>
+        region === 'eu-west-1'
+          ? [dlmVolumeSnapshot('snap-data', region, 'vol-data', 2), dlmVolumeSnapshot('snap-logs', region, 'vol-logs', 24)]
+          : [dlmVolumeSnapshot('snap-copy-1', region, 'vol-ffffffff', 20)],
+    });
+
+    // Act
+    const report = await gatherDailyReport(input);
+
+    // Assess
+    const regions = report.plans[0]?.resources.map((item) => [item.resourceId, item.regions.map((region) => region.compliant)]);
+    expect(regions).toEqual([
+      ['vol-data', [true, false]],
+      ['vol-logs', [false, false]],
+    ]);
+  });
+});
+
+describe('gatherDailyReport: a new resource without a recovery point yet', () => {
+  const created = (hoursAgo: number) => new Date(NOW.getTime() - hoursAgo * HOUR);
+  const withVolume = (createdAt: Date, snapshots: DailyReportDeps['snapshots'] = async () => []) =>
+    deps({ inventory: async () => [{ ...resource('ebs-volume', 'vol-new', { 'backup:plan': 'gold' }), createdAt }], snapshots });
+  const statusOf = async (input: DailyReportDeps) =>
+    (await gatherDailyReport(input)).plans.find((item) => item.planId === 'gold')?.resources.find((item) => item.resourceId === 'vol-new')?.regions;
+
+  it('is compliant without a point (pending) while inside its first RPO window, and a breach once past it', async () => {
+    // Act
+    const young = await statusOf(withVolume(created(1)));
+    const old = await statusOf(withVolume(created(9)));
+
+    // Assess
+    expect(young).toEqual([
+      { region: 'eu-west-1', compliant: true },
+      { region: 'eu-central-1', compliant: true },
+    ]);
+    expect(old?.[0]).toEqual({ region: 'eu-west-1', compliant: false });
+  });
+
+  it('gives the DR Region the RPO plus 12 hours for its first copy', async () => {
+    // Prepare: a point in the primary Region, no copy yet.
+    const primaryOnly: DailyReportDeps['snapshots'] = async (region) => (region === 'eu-west-1' ? [snapshot(region, 'vol-new', 1)] : []);
+
+    // Act
+    const within = await statusOf(withVolume(created(19), primaryOnly));
+    const past = await statusOf(withVolume(created(21), primaryOnly));
+
+    // Assess
+    expect(within?.map((region) => region.compliant)).toEqual([true, true]);
+    expect(past?.[1]).toEqual({ region: 'eu-central-1', compliant: false });
+  });
+
+  it('does not take a creation time after the report for a new resource beyond a few minutes', async () => {
+    // A clock that runs ahead (or a report of a past time) must not turn a missing point into "pending".
+    const ahead = await statusOf(withVolume(new Date(NOW.getTime() + 3 * HOUR)));
+
+    expect(ahead?.[0]).toEqual({ region: 'eu-west-1', compliant: false });
+  });
+});
+
+describe('gatherDailyReport: drills against the plan drill schedule', () => {
+  const scheduled = parsePlansFile(`
+version: 1
+primaryRegion: eu-west-1
+plans:
+  - id: weekly
+    selection: { resourceTypes: [ebs-volume] }
+    schedule: { expression: cron(0 */4 * * ? *) }
+    rpo: 8h
+    rto: 1h
+    retention: { count: 7 }
+    drill: { schedule: { expression: cron(0 3 ? * MON *) } }
+  - id: quarterly
+    selection: { resourceTypes: [ebs-volume] }
+    schedule: { expression: cron(0 */4 * * ? *) }
+    rpo: 8h
+    rto: 1h
+    retention: { count: 7 }
+    drill: { schedule: { expression: cron(0 3 1 1/3 ? *) } }
+`);
+  const drillRecord = (planId: string, at: Date): ActivityRecord => ({
+    at,
+    kind: 'drill',
+    source: 'restore-drill',
+    planId,
+    failures: [],
+    drill: { at, passed: true, region: 'eu-west-1', resourceId: 'vol-a', rtoObjectiveMs: HOUR, rpoObjectiveMs: 8 * HOUR },
+  });
+  const daysAgo = (days: number) => new Date(NOW.getTime() - days * DAY);
+  // NOW is Thursday 2026-11-26: the weekly drill was due Monday 2026-11-23 03:00, the quarterly one 2026-10-01 03:00.
+  const weeklyDue = new Date('2026-11-23T03:00:00Z');
+  const quarterlyDue = new Date('2026-10-01T03:00:00Z');
+  const quarterlyRan = new Date('2026-10-01T03:30:00Z');
+
+  it('flags a weekly drill that missed its last runs as stale, judged against the last scheduled run', async () => {
+    const report = await gatherDailyReport(bare(scheduled, { activity: async () => [drillRecord('weekly', daysAgo(20)), drillRecord('quarterly', quarterlyRan)] }));
+
+    expect(report.drills.find((item) => item.planId === 'weekly')).toMatchObject({ stale: true, dueAt: weeklyDue });
+  });
+
+  it('does not flag a quarterly drill that ran at its last scheduled run, 56 days ago, and reads the run log back that far', async () => {
+    // Prepare
+    const asked: Date[] = [];
+    const input = bare(scheduled, {
+      activity: async (from) => {
+        asked.push(from);
+        return [drillRecord('weekly', daysAgo(2)), drillRecord('quarterly', quarterlyRan)].filter((record) => record.at >= from);
+      },
+    });
+
+    // Act
+    const report = await gatherDailyReport(input);
+
+    // Assess
+    expect(asked[0]?.getTime()).toBeLessThanOrEqual(quarterlyDue.getTime());
+    expect(report.drills.map((item) => [item.planId, item.stale])).toEqual([
+      ['weekly', false],
+      ['quarterly', false],
+    ]);
+    expect(report.warnings).toEqual([]);
+  });
+
+  it('says plainly, without counting it stale, when the last scheduled drill is older than the run log keeps and none is in it', async () => {
+    const report = await gatherDailyReport(bare(scheduled, { activity: async () => [drillRecord('weekly', daysAgo(2))] }));
+
+    expect(report.drills.find((item) => item.planId === 'quarterly')).toEqual({ planId: 'quarterly', stale: false, dueAt: quarterlyDue, beyondRunLog: true });
+    expect(report.warnings).toEqual([
+      'plan quarterly: its last scheduled drill (2026-10-01T03:00:00.000Z) is older than the run log keeps (40 days), so the report cannot tell whether it ran: see that drill\'s email',
+    ]);
+  });
+
+  it('still flags a plan without a drill schedule after drillStaleDays', async () => {
+    const unscheduled = parsePlansFile(`
+version: 1
+primaryRegion: eu-west-1
+plans:
+  - id: adhoc
+    selection: { resourceTypes: [ebs-volume] }
+    schedule: { expression: cron(0 */4 * * ? *) }
+    rpo: 8h
+    rto: 1h
+    retention: { count: 7 }
+`);
+    const report = await gatherDailyReport(bare(unscheduled, { activity: async () => [drillRecord('adhoc', daysAgo(31))] }));
+
+    expect(report.drills).toEqual([{ planId: 'adhoc', lastDrill: expect.objectContaining({ at: daysAgo(31) }), stale: true }]);
+  });
+});
+
+describe('gatherDailyReport: coverage by a DLM instance policy', () => {
+  it('does not list the volumes of an instance that a DLM instance policy snapshots as unprotected', async () => {
+    // Prepare
+    const input = deps({
+      inventory: async () => [
+        resource('ec2-instance', 'i-legacy', { Backup: 'dlm' }),
+        resource('ebs-volume', 'vol-legacy-root', {}, ['i-legacy']),
+        resource('ebs-volume', 'vol-loose', {}, ['i-other']),
+      ],
+      dlmTargets: async () => [{ resourceTypes: ['ec2-instance'], targetTags: [{ key: 'Backup', value: 'dlm' }] }],
+    });
+
+    // Act
+    const report = await gatherDailyReport(input);
+
+    // Assess
+    expect(report.unprotected).toEqual([{ type: 'ebs-volume', id: 'vol-loose' }]);
   });
 });
