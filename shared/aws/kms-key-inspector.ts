@@ -3,13 +3,11 @@ import type { KeyDescription } from '../domain/copies.js';
 import { classifyFailure } from '../domain/failure-classification.js';
 import type { KeyInspector } from '../use-cases/copy-snapshots.js';
 
-/** Refusals about the key id we sent (DescribeKey takes nothing else): the copy would be refused the same way. */
-const KEY_REFUSALS = new Set(['AccessDeniedException', 'InvalidArnException', 'ValidationException']);
-
 /**
- * DescribeKey in the destination Region: whether the key of a copy rule exists, and its state and kind.
- * Only an answer about the key says it cannot be used; any other failure (a throttle, a 5xx, no connection,
- * an error it does not know) says nothing about the key and is thrown, so the copy is tried again.
+ * DescribeKey in the destination Region: whether the key of a copy rule exists, and its state and kind. A
+ * passing failure (a throttle, a 5xx, no connection) says nothing about the key and is thrown, so the copy is
+ * tried again; any other refusal (not found, access denied, a malformed id, credentials the Region refuses)
+ * will refuse the copy the same way, so the key is reported unusable, with why.
  */
 export class KmsKeyInspector implements KeyInspector {
   constructor(private readonly kms: (region: string) => KMSClient) {}
@@ -29,9 +27,7 @@ export class KmsKeyInspector implements KeyInspector {
       const failure = classifyFailure(error);
       if (failure.kind === 'transient') throw error;
       if (failure.name === 'NotFoundException') return { found: false, reason: `it does not exist in ${region}` };
-      // Access denied, a malformed id: the copy would fail the same way, so it is the key's problem too.
-      if (KEY_REFUSALS.has(failure.name)) return { found: false, reason: `DescribeKey in ${region} failed with ${failure.name}: ${failure.message}` };
-      throw error;
+      return { found: false, reason: `DescribeKey in ${region} failed with ${failure.name}: ${failure.message}` };
     }
   }
 }

@@ -352,6 +352,15 @@ describe('KmsKeyInspector', () => {
     });
   });
 
+  it('calls the key unusable, and says why, when the Region refuses the credentials: a permanent refusal is reported, not retried for ever', async () => {
+    kmsMock.on(DescribeKeyCommand).rejects(awsError('UnrecognizedClientException', 400));
+
+    expect(await inspector.describeKey('eu-central-1', 'alias/backup-dr')).toEqual({
+      found: false,
+      reason: 'DescribeKey in eu-central-1 failed with UnrecognizedClientException: UnrecognizedClientException happened',
+    });
+  });
+
   it('calls a malformed key id unusable, as the copy would be refused for it too', async () => {
     kmsMock.on(DescribeKeyCommand, { KeyId: 'arn:aws:kms:eu-central-1:key' }).rejects(new InvalidArnException({ message: 'Invalid arn eu-central-1', $metadata: { httpStatusCode: 400 } }));
     kmsMock.on(DescribeKeyCommand, { KeyId: '' }).rejects(awsError('ValidationException'));
@@ -367,7 +376,6 @@ describe('KmsKeyInspector', () => {
     ['a throttle', awsError('ThrottlingException', 400)],
     ['a KMS 5xx', new KMSInternalException({ message: 'internal error', $metadata: { httpStatusCode: 500 } })],
     ['a lost connection', Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' })],
-    ['an error that is not about the key', awsError('UnrecognizedClientException', 400)],
   ])('throws %s instead of calling the key unusable: it says nothing about the key', async (_what, error) => {
     kmsMock.on(DescribeKeyCommand).rejects(error);
 
