@@ -139,6 +139,9 @@ interface ClaimedCreate extends CreatedRecoveryPoint {
   uncertain?: { errorName: string; reason: string };
 }
 
+/** Fresh claims one invocation takes after 'uncertain' ones (each a DynamoDB read, no EC2 call) before it gives up. */
+const MAX_CLAIM_GENERATIONS = 50;
+
 /** Retries stop this long before the invocation's deadline. */
 const DEADLINE_MARGIN_MS = 5_000;
 
@@ -199,8 +202,10 @@ async function createWithRetry(
       if (result.uncertain) {
         // This invocation's own create: not sent again. An earlier one's, stored in the claim: the next claim
         // looks for its snapshot and creates only if there is none, so the slot is never locked by it.
-        if (step.ran || attempt >= deps.retry.attempts) return { ...base, status: 'failed', kind: 'transient', ...result.uncertain };
+        if (step.ran || generation >= MAX_CLAIM_GENERATIONS) return { ...base, status: 'failed', kind: 'transient', ...result.uncertain };
         generation += 1;
+        // Moving to the next claim is no attempt at the create: a run of uncertain claims never uses up the retries.
+        attempt -= 1;
         continue;
       }
       // A guard that answers from its store did not run the create: an earlier invocation did.

@@ -215,6 +215,40 @@ describe('createSnapshots and createQueuedSnapshots when a create takes effect b
     expect(backend.slotSnapshots()).toHaveLength(1);
   });
 
+  it('creates the slot\'s snapshot after more uncertain claims in a row than it has create attempts', async () => {
+    // Prepare: six deliveries in a row each get a 500 that made nothing, then fail to look (so each stores 'uncertain').
+    const backend = new Ec2LikeBackend();
+    const { guard } = inMemoryClaim('create-snapshots');
+    const failingLookup = backend.findSlotRecoveryPoint.bind(backend);
+    let failNextLookupAfterCreate = false;
+    backend.findSlotRecoveryPoint = async (query) => {
+      if (failNextLookupAfterCreate) {
+        failNextLookupAfterCreate = false;
+        throw serverError('ServiceUnavailable');
+      }
+      return failingLookup(query);
+    };
+    const create = backend.createRecoveryPoint.bind(backend);
+    let refusalsLeft = 6;
+    backend.createRecoveryPoint = async (resource, request) => {
+      if (refusalsLeft > 0) {
+        refusalsLeft -= 1;
+        backend.creates += 1;
+        failNextLookupAfterCreate = true;
+        throw serverError();
+      }
+      return create(resource, request);
+    };
+    const outcomes = [];
+
+    // Act: seven deliveries of the work item, one after the other.
+    for (let delivery = 1; delivery <= 7; delivery += 1) outcomes.push((await createQueuedSnapshots([{ item: workItem, receiveCount: 1 }], deps(backend, { guard })))[0]?.outcome.status);
+
+    // Assess: six failed without sending again; the seventh made the slot's one snapshot.
+    expect(outcomes).toEqual(['failed', 'failed', 'failed', 'failed', 'failed', 'failed', 'created']);
+    expect(backend.slotSnapshots()).toHaveLength(1);
+  });
+
   it('lets the claim go and creates again when the lost answer made no snapshot, looking once and waiting out the backoff once', async () => {
     // Prepare: the 500 came before EC2 carried the create out.
     const backend = new Ec2LikeBackend();
