@@ -396,6 +396,21 @@ describe('a restore drill, happy paths', () => {
     expect(await drillLeftovers()).toEqual([]);
   });
 
+  it('restores for an execution started before the deploy that added the restore time to its input, timing it from the drill start', async () => {
+    // Such an execution keeps its older definition, whose RestoreRecoveryPoint sends no `now`, but calls the new function.
+    const restore = tasks.RestoreRecoveryPoint as TaskHandler;
+    const olderInput: TaskHandler = async (input) => {
+      const { Payload, ...parameters } = input as { Payload: Record<string, unknown> };
+      const { now: _now, ...payload } = Payload;
+      return restore({ ...parameters, Payload: payload } as never);
+    };
+
+    const outcome = await drill({ planId: 'gold', resourceId: estate.instance, startedAt: STARTED_AT }, { override: { RestoreRecoveryPoint: olderInput } });
+
+    expect(outcome).toMatchObject({ status: 'SUCCEEDED', output: { verdict: 'PASS', resourceType: 'ec2-instance' } });
+    expect(await drillLeftovers()).toEqual([]);
+  });
+
   it('without a resource, drills the resource whose latest completed point is newest, in the plan\'s drill Region', async () => {
     const outcome = await drill({ planId: 'gold', startedAt: STARTED_AT });
 
