@@ -6,7 +6,7 @@ import { snapshotBackends } from '../shared/aws/snapshot-backends.js';
 import { SnapshotCatalog } from '../shared/aws/snapshot-catalog.js';
 import { AwsSnapshotDeleter } from '../shared/aws/snapshot-deleter.js';
 import { AwsSourceInventory } from '../shared/aws/source-inventory.js';
-import { HOUR_MS } from '../shared/domain/durations.js';
+import { CLOCK_SKEW_MS } from '../shared/domain/durations.js';
 import { BadInputError, PlanValidationError, UnknownPlanError } from '../shared/domain/errors.js';
 import type { PlansConfig } from '../shared/domain/plan-schema.js';
 import { DEFAULT_PLANS_FILE, parsePlansFile } from '../shared/domain/plans-file.js';
@@ -128,7 +128,7 @@ function checkCommonOptions(command: string, options: Options): void {
 function timeOf(options: Options, io: CliIo, changes = false): Date {
   const at = options.at ? new Date(options.at) : io.now();
   if (Number.isNaN(at.getTime())) throw new BadInputError(`--at "${options.at}" is not a time`, ['use ISO-8601, e.g. 2026-11-26T15:00:00Z']);
-  if (changes && !options['dry-run'] && at.getTime() - io.now().getTime() > HOUR_MS) {
+  if (changes && !options['dry-run'] && at.getTime() - io.now().getTime() > CLOCK_SKEW_MS) {
     throw new BadInputError(`--at "${options.at}" has not come yet (it is ${io.now().toISOString()})`, ['a run that creates or deletes acts only for a time that has come; add --dry-run to preview that time']);
   }
   return at;

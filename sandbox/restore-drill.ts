@@ -12,7 +12,7 @@ import type { Plan } from '../shared/domain/plan-schema.js';
 import { MOTO_ACCOUNT_ID } from './aws-clients.js';
 import type { LocalStack } from './local-stack.js';
 import { fillScheduleInput, ROOT } from './stack-definition.js';
-import { bindDefinition, runExecution, taskHandlers, type ExecutionOutcome, type LambdaHandler, type TaskHandler } from './step-functions.js';
+import { bindDefinition, runExecution, taskHandlers, withExecutionStart, type ExecutionOutcome, type LambdaHandler, type TaskHandler } from './step-functions.js';
 
 const ASL_FILE = join(ROOT, 'statemachines/restore-drill.asl.json');
 
@@ -74,12 +74,8 @@ export async function runScheduledDrill(local: LocalStack, settings: { endpoint:
       },
     },
   };
-  // The local runner stamps $$.Execution.StartTime with the real clock; the scheduler starts the execution at the simulated time.
-  const validateInput = tasks.ValidateInput as TaskHandler;
-  tasks.ValidateInput = async (input) => {
-    const { Payload, ...rest } = input as { Payload: { execution: Record<string, string> } };
-    return validateInput({ ...rest, Payload: { ...Payload, execution: { ...Payload.execution, startTime: startedAt.toISOString() } } } as never);
-  };
+  // The scheduler starts the execution at the simulated time.
+  tasks.ValidateInput = withExecutionStart(tasks.ValidateInput as TaskHandler, startedAt.toISOString());
   const input = fillScheduleInput(drillScheduleInput(plan), { time: startedAt, scheduleName: `${local.stack}-drill-${plan.id}` });
   const outcome = await runExecution(new StateMachine(definition), input, options);
   const result = (outcome.status === 'SUCCEEDED' ? outcome.output : undefined) as DrillResult | undefined;

@@ -91,6 +91,18 @@ export function taskHandlers(
   return handlers;
 }
 
+/**
+ * The restore drill's ValidateInput task with `$$.Execution.StartTime` (its payload's `execution.startTime`) set to
+ * `startTime`: the local runner stamps it with the real clock and takes no override, while a simulated or test
+ * execution starts on its own clock (and a drill refuses a startedAt long before its execution started).
+ */
+export function withExecutionStart(validateInput: TaskHandler, startTime: string): TaskHandler {
+  return async (input) => {
+    const { Payload, ...rest } = input as { Payload: { execution: Record<string, string> } };
+    return validateInput({ ...rest, Payload: { ...Payload, execution: { ...Payload.execution, startTime } } } as never);
+  };
+}
+
 export interface ExecutionOutcome {
   status: 'SUCCEEDED' | 'FAILED';
   output?: unknown;

@@ -1,9 +1,7 @@
 import { QueryCommand, PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { ActivityRecord } from '../domain/activity.js';
+import { ACTIVITY_RETENTION_MS, type ActivityRecord } from '../domain/activity.js';
 import { documentClient } from './document-client.js';
 import { DAY_MS } from '../domain/durations.js';
-
-const RETENTION_DAYS = 40;
 
 type StoredItem = Omit<ActivityRecord, 'at' | 'drill'> & {
   pk: string;
@@ -17,7 +15,7 @@ const dayKey = (time: Date) => `activity#${time.toISOString().slice(0, 10)}`;
 
 /**
  * The run log the daily report reads: one item per function run, partitioned by UTC day, expiring after
- * 40 days (DynamoDB TTL). Pruned points leave no trace in EC2 or RDS, so this is where they are counted.
+ * ACTIVITY_RETENTION_MS (40 days, DynamoDB TTL). Pruned points leave no trace in EC2 or RDS, so this is where they are counted.
  */
 export class ActivityLog {
   constructor(
@@ -37,7 +35,7 @@ export class ActivityLog {
       pk: dayKey(record.at),
       sk: `${record.at.toISOString()}#${record.source}#${key ?? Math.random().toString(36).slice(2, 10)}`,
       at: record.at.toISOString(),
-      expiresAt: Math.floor(record.at.getTime() / 1000) + RETENTION_DAYS * 86_400,
+      expiresAt: Math.floor((record.at.getTime() + ACTIVITY_RETENTION_MS) / 1000),
     };
     await this.documents.send(new PutCommand({ TableName: this.tableName, Item: item }));
   }

@@ -1,4 +1,8 @@
+import { DAY_MS } from './durations.js';
 import type { ActivitySummary, DrillResultSummary, FailureGroup } from './report-model.js';
+
+/** How long the run log keeps a record (DynamoDB TTL): what the daily report can look back on. */
+export const ACTIVITY_RETENTION_MS = 40 * DAY_MS;
 
 /** Failures kept per activity record: enough to name the resources, small enough for one DynamoDB item. */
 export const MAX_FAILURES_PER_RECORD = 200;

@@ -4,6 +4,8 @@ export const MINUTE_MS = 60_000;
 export const HOUR_MS = 60 * MINUTE_MS;
 export const DAY_MS = 24 * HOUR_MS;
 export const WEEK_MS = 7 * DAY_MS;
+/** How far after a run's own clock a scheduled time or slot may lie (clocks differ a little) and still count as come. */
+export const CLOCK_SKEW_MS = HOUR_MS;
 
 const UNIT_MS = { m: MINUTE_MS, h: HOUR_MS, d: DAY_MS, w: WEEK_MS } as const;
 const DURATION_PATTERN = /^(?:\d+[mhdw])+$/;

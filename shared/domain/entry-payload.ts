@@ -1,5 +1,5 @@
 import * as z from 'zod/mini';
-import { formatDuration, HOUR_MS } from './durations.js';
+import { CLOCK_SKEW_MS, formatDuration } from './durations.js';
 import { BadInputError } from './errors.js';
 
 /** The scheduled time EventBridge Scheduler fills in at delivery: every scheduled run's clock. */
@@ -33,9 +33,6 @@ export function parseEntryPayload<Schema extends z.ZodMiniType>(schema: Schema, 
     }),
   );
 }
-
-/** How far after the function's own clock a run's scheduled time may lie (clocks differ a little). */
-const CLOCK_SKEW_MS = HOUR_MS;
 
 /**
  * The run's scheduled time, refused (BadInputError) when it lies after `clockNow` by more than clock skew: a

@@ -1,4 +1,4 @@
-import { summarizeActivity, type ActivityRecord } from '../domain/activity.js';
+import { ACTIVITY_RETENTION_MS, summarizeActivity, type ActivityRecord } from '../domain/activity.js';
 import { copyCompletedAtOf } from '../domain/copies.js';
 import type { Plan, PlansConfig, ResourceType } from '../domain/plan-schema.js';
 import { planSelects } from '../domain/plan-selection.js';
@@ -18,8 +18,6 @@ import { DAY_MS, HOUR_MS, MINUTE_MS } from '../domain/durations.js';
 import { previousOccurrence } from '../domain/schedule-expression.js';
 
 const GIB = 1024 ** 3;
-/** The run log keeps 40 days of records (activity-log.ts): an older drill cannot be seen. */
-const RUN_LOG_MS = 40 * DAY_MS;
 /** A scheduled drill restores, validates and records within hours; a day also lets a late or retried one count. */
 const DRILL_GRACE_MS = DAY_MS;
 /** A DR Region's first copy is a full copy (hours for a large volume) started once the first point completes. */
@@ -110,7 +108,7 @@ function latestDrills(config: PlansConfig, records: readonly ActivityRecord[], n
     }
     if (!dueAt) return { planId: plan.id, ...lastDrill, stale: false };
     const ranSinceDue = last !== undefined && last.at.getTime() >= dueAt.getTime();
-    const beyondRunLog = !ranSinceDue && now.getTime() - dueAt.getTime() > RUN_LOG_MS;
+    const beyondRunLog = !ranSinceDue && now.getTime() - dueAt.getTime() > ACTIVITY_RETENTION_MS;
     return { planId: plan.id, ...lastDrill, stale: !ranSinceDue && !beyondRunLog, dueAt, ...(beyondRunLog ? { beyondRunLog } : {}) };
   });
 }
@@ -139,7 +137,7 @@ export async function gatherDailyReport(deps: DailyReportDeps): Promise<ReportIn
   const regions = [...new Set(config.plans.flatMap((plan) => regionsOf(plan, config.primaryRegion)))];
   // The run log is read back far enough to see the latest scheduled drill of every plan (a quarterly one too).
   const dueTimes = config.plans.flatMap((plan) => drillDueAt(plan, now)?.getTime() ?? []);
-  const activityFrom = new Date(Math.min(now.getTime() - RUN_LOG_MS, ...dueTimes));
+  const activityFrom = new Date(Math.min(now.getTime() - ACTIVITY_RETENTION_MS, ...dueTimes));
 
   const [inventory, dlmTargets, records, ...perRegion] = await Promise.all([
     deps.inventory(),
@@ -241,7 +239,7 @@ export async function gatherDailyReport(deps: DailyReportDeps): Promise<ReportIn
     if (drill.beyondRunLog && drill.dueAt) {
       warnings.push(
         `plan ${drill.planId}: its last scheduled drill (${drill.dueAt.toISOString()}) is older than the run log keeps ` +
-          `(${RUN_LOG_MS / DAY_MS} days), so the report cannot tell whether it ran: see that drill's email`,
+          `(${ACTIVITY_RETENTION_MS / DAY_MS} days), so the report cannot tell whether it ran: see that drill's email`,
       );
     }
   }

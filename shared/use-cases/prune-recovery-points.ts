@@ -5,7 +5,7 @@
  */
 import { classifyFailure } from '../domain/failure-classification.js';
 import type { Plan, PlansConfig, ResourceType } from '../domain/plan-schema.js';
-import { HOUR_MS } from '../domain/durations.js';
+import { CLOCK_SKEW_MS } from '../domain/durations.js';
 import { formatSlot, parseSlot, TAG } from '../domain/recovery-point-tags.js';
 import { groupRecoveryPoints, isDlmSnapshot, resourceKey, type StoredRecoveryPoint, type StoredSnapshot } from '../domain/recovery-points.js';
 import {
@@ -176,9 +176,6 @@ export const PRUNE_DEFAULTS = {
   missedSlotGraceMs: 3_600_000,
 } as const;
 
-/** How far past a run's own time a slot tag may lie (clocks differ a little) and still be trusted. */
-const SLOT_CLOCK_SKEW_MS = HOUR_MS;
-
 /**
  * The snapshots to delete for a point. An error point whose failed copies were retried successfully (same
  * source snapshot) loses only the failed attempts: the completed retry is a good copy, never cleanup.
@@ -302,7 +299,7 @@ export async function pruneRecoveryPoints(request: PruneRequest, deps: PruneDeps
   // A point's time comes from its slot tag (never the service's clock): without a readable one, hands off. A
   // slot later than this run (beyond clock skew) was written by a replayed or mistaken run: its time is not trusted.
   const readable = (point: StoredRecoveryPoint) =>
-    Boolean(point.tags[TAG.resourceId]) && (parseSlot(point.slot)?.getTime() ?? Number.POSITIVE_INFINITY) <= now.getTime() + SLOT_CLOCK_SKEW_MS;
+    Boolean(point.tags[TAG.resourceId]) && (parseSlot(point.slot)?.getTime() ?? Number.POSITIVE_INFINITY) <= now.getTime() + CLOCK_SKEW_MS;
   const recognised = points.filter((point) => !madeByDlm(point) && readable(point));
   const unrecognised = points.filter((point) => !madeByDlm(point) && !readable(point));
 

@@ -38,7 +38,7 @@ import { createAuroraCluster, createDbInstance, createInstanceWithVolumes, creat
 import { startMotoServer, type MotoServer } from '../../sandbox/moto-server.js';
 import { lambdaContext, useHandlerEnvironment } from '../support/lambda.js';
 import { ROOT } from '../support/package-stack.js';
-import { bindDefinition, runExecution, taskHandlers, type LambdaHandler, type TaskHandler } from '../../sandbox/step-functions.js';
+import { bindDefinition, runExecution, taskHandlers, withExecutionStart, type LambdaHandler, type TaskHandler } from '../../sandbox/step-functions.js';
 
 const PRIMARY = 'eu-west-1';
 const DR = 'eu-central-1';
@@ -189,14 +189,6 @@ async function takeEmails(): Promise<Email[]> {
   return emails;
 }
 
-/**
- * ValidateInput as the ASL calls it, with `$$.Execution.StartTime` on the test's clock: the local runner stamps it
- * with the real clock and takes no override, and a drill refuses a startedAt long before its execution started.
- */
-const validateInputStartedAt = (startTime: string): TaskHandler => async (input) => {
-  const { Payload, ...rest } = input as { Payload: { execution: Record<string, string> } };
-  return (tasks.ValidateInput as TaskHandler)({ ...rest, Payload: { ...Payload, execution: { ...Payload.execution, startTime } } } as never);
-};
 
 /** Runs one drill; `now` is what `$$.State.EnteredTime` reads (the local runner has one clock per execution). */
 async function drill(input: unknown, options: { now?: string; override?: Record<string, TaskHandler> } = {}) {
@@ -204,7 +196,7 @@ async function drill(input: unknown, options: { now?: string; override?: Record<
   const name = `drill-test-${executions}`;
   const run: RunOptions = {
     overrides: {
-      taskResourceLocalHandlers: { ...tasks, ValidateInput: validateInputStartedAt(EXECUTION_STARTED_AT), ...options.override },
+      taskResourceLocalHandlers: { ...tasks, ValidateInput: withExecutionStart(tasks.ValidateInput as TaskHandler, EXECUTION_STARTED_AT), ...options.override },
       waitTimeOverrides: { WaitForRestore: 0 },
       retryIntervalOverrides: Object.fromEntries(Object.keys(tasks).map((state) => [state, 0])),
     },
