@@ -48,10 +48,29 @@ const BUNDLED_FORMAT = 'validated-plans/1';
 export interface BundledPlans {
   format: typeof BUNDLED_FORMAT;
   config: PlansConfig;
+  /** The IANA time zone data release (such as 2025b) the package step validated the zones against. */
+  timeZoneData?: string;
 }
 
-export function bundlePlans(config: PlansConfig): BundledPlans {
-  return { format: BUNDLED_FORMAT, config };
+export function bundlePlans(config: PlansConfig, timeZoneData: string | undefined = process.versions.tz): BundledPlans {
+  return { format: BUNDLED_FORMAT, config, ...(timeZoneData ? { timeZoneData } : {}) };
+}
+
+/**
+ * True when the `runtime` time zone data release (such as 2026a) is the same as `packaged` or newer. Zone names
+ * are never withdrawn from the data (a retired zone stays as a link), so such a runtime knows every zone the
+ * package step accepted. Unknown or unreadable releases answer false.
+ */
+export function timeZoneDataCovers(runtime: string | undefined, packaged: string | undefined): boolean {
+  const release = /^(\d{4})([a-z]+)$/;
+  const ours = release.exec(runtime ?? '');
+  const theirs = release.exec(packaged ?? '');
+  if (!ours || !theirs) return false;
+  const [, ourYear = '', ourLetters = ''] = ours;
+  const [, theirYear = '', theirLetters = ''] = theirs;
+  if (ourYear !== theirYear) return Number(ourYear) > Number(theirYear);
+  // Releases within a year run a, b, … z; a longer suffix would come after z.
+  return ourLetters.length !== theirLetters.length ? ourLetters.length > theirLetters.length : ourLetters >= theirLetters;
 }
 
 /**
@@ -61,7 +80,7 @@ export function bundlePlans(config: PlansConfig): BundledPlans {
  * step validated it, and a bundle that carries no plans schema cannot (the schema and its messages stay out
  * of every function). Throws PlanValidationError naming the file, and the plan and field where there is one.
  */
-export function plansFromBundle(bundled: unknown, file = DEFAULT_PLANS_FILE): PlansConfig {
+export function plansFromBundle(bundled: unknown, file = DEFAULT_PLANS_FILE, runtimeTimeZoneData: string | undefined = process.versions.tz): PlansConfig {
   if ((bundled as Partial<BundledPlans> | null)?.format !== BUNDLED_FORMAT) {
     throw new PlanValidationError([
       {
@@ -71,7 +90,10 @@ export function plansFromBundle(bundled: unknown, file = DEFAULT_PLANS_FILE): Pl
       },
     ]);
   }
-  const { config } = bundled as BundledPlans;
+  const { config, timeZoneData } = bundled as BundledPlans;
+  // A runtime whose zone data is the package step's release or newer knows every zone it accepted; asking Intl
+  // for its list of zones would cost every cold start some 2 ms.
+  if (timeZoneDataCovers(runtimeTimeZoneData, timeZoneData)) return config;
   const issues: PlanIssue[] = [];
   for (const plan of config.plans) {
     const zones = new Map([
