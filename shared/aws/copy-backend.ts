@@ -186,7 +186,7 @@ export class AwsCopyBackend implements CopyBackend {
 
     // Cross-Region RDS copies name their source by ARN (and the SDK presigns from SourceRegion).
     if (!source.arn) throw new Error(`RDS snapshot ${source.id} has no ARN; a cross-Region copy needs it`);
-    const identifier = rdsCopyIdentifier(source.id, request.attempt);
+    const identifier = rdsCopyIdentifier(source.id, request.attempt, source.kind === 'rds-cluster' ? 'cluster' : 'instance');
     const common = { ...kms, SourceRegion: source.region, Tags: toTagList(tags), CopyTags: false };
     try {
       if (source.kind === 'rds-cluster') {

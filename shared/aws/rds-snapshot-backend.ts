@@ -117,7 +117,7 @@ export class RdsSnapshotBackend implements SnapshotBackend {
    * there is none (or the identifier holds someone else's snapshot, which creation then refuses).
    */
   async findSlotRecoveryPoint(query: { stack: string; planId: string; slot: string; resourceId: string; type: ResourceType }): Promise<string[]> {
-    const identifier = rdsSnapshotIdentifier(query.planId, query.resourceId, new Date(query.slot));
+    const identifier = rdsSnapshotIdentifier(query.planId, query.resourceId, new Date(query.slot), query.type === 'aurora-cluster' ? 'cluster' : 'instance');
     const existing = await this.describeSnapshot(query.type, identifier);
     return existing && existing.source === query.resourceId && existing.tags[TAG.stack] === query.stack ? [identifier] : [];
   }
@@ -142,7 +142,7 @@ export class RdsSnapshotBackend implements SnapshotBackend {
     resource: ProtectedResource,
     request: { planId: string; slot: Date; tags: Tags },
   ): Promise<{ snapshotIds: string[]; existed: boolean }> {
-    const identifier = rdsSnapshotIdentifier(request.planId, resource.id, request.slot);
+    const identifier = rdsSnapshotIdentifier(request.planId, resource.id, request.slot, resource.type === 'aurora-cluster' ? 'cluster' : 'instance');
     const Tags = toTagList(request.tags);
     try {
       if (resource.type === 'aurora-cluster') {

@@ -1,5 +1,6 @@
+import { createHash } from 'node:crypto';
 import type { CopyRule } from './plan-schema.js';
-import { formatSlot, parseSlot, TAG, type Tags } from './recovery-point-tags.js';
+import { formatSlot, parseSlot, RDS_IDENTIFIER_LIMIT, TAG, type RdsSnapshotFamily, type Tags } from './recovery-point-tags.js';
 import { groupRecoveryPoints, type SnapshotKind, type StoredSnapshot } from './recovery-points.js';
 import { planRetention } from './retention-planner.js';
 
@@ -93,11 +94,17 @@ export function copyAttemptOf(copy: Pick<StoredSnapshot, 'tags'>): number {
 /**
  * Deterministic identifier of an RDS copy: the source identifier (unique per Region, so a duplicate
  * copy fails with *AlreadyExists), with `-r<n>` from the second attempt on so a redo never waits for
- * the errored copy's deletion. Keeps RDS's rules: at most 255 characters, no trailing hyphen.
+ * the errored copy's deletion. Keeps RDS's rules (RDS_IDENTIFIER_LIMIT, no trailing or doubled hyphen): a
+ * suffixed name too long for them keeps the source's first characters, then a hash of the whole source
+ * identifier, so two long sources that share a beginning still get different copies.
  */
-export function rdsCopyIdentifier(sourceIdentifier: string, attempt: number): string {
+export function rdsCopyIdentifier(sourceIdentifier: string, attempt: number, family: RdsSnapshotFamily): string {
   const suffix = attempt > 1 ? `-r${attempt}` : '';
-  return `${sourceIdentifier.slice(0, 255 - suffix.length).replace(/-+$/, '')}${suffix}`;
+  const limit = RDS_IDENTIFIER_LIMIT[family];
+  if (sourceIdentifier.length + suffix.length <= limit) return `${sourceIdentifier}${suffix}`;
+  const hash = createHash('sha256').update(sourceIdentifier).digest('hex').slice(0, 8);
+  const head = sourceIdentifier.slice(0, limit - suffix.length - hash.length - 1).replace(/-+$/, '');
+  return `${head}-${hash}${suffix}`;
 }
 
 /** When a copy began: our tag, else the service's start time. */

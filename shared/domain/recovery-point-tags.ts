@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { Plan, ResourceType } from './plan-schema.js';
 
 /** Tag keys this stack writes on everything it creates; `stack` is the ownership tag IAM conditions check. */
@@ -78,15 +79,27 @@ export function recoveryPointTags(input: {
   };
 }
 
+/** RDS's longest snapshot identifiers: a DB snapshot's 255 characters, a DB cluster snapshot's 63. */
+export const RDS_IDENTIFIER_LIMIT = { instance: 255, cluster: 63 } as const;
+export type RdsSnapshotFamily = keyof typeof RDS_IDENTIFIER_LIMIT;
+
 /**
  * Deterministic RDS snapshot identifier for (plan, resource, slot): RDS identifiers are unique per Region,
  * so a retried create fails with *AlreadyExists instead of making a second snapshot. Identifiers allow
- * letters, digits and single hyphens, start with a letter and hold at most 255 characters.
+ * letters, digits and single hyphens, start with a letter and hold at most 255 characters for a DB snapshot,
+ * 63 for a DB cluster snapshot: a name too long for that keeps its plan and slot, and the resource's name is
+ * cut and followed by a hash of it.
  */
-export function rdsSnapshotIdentifier(planId: string, resourceId: string, slot: Date): string {
+export function rdsSnapshotIdentifier(planId: string, resourceId: string, slot: Date, family: RdsSnapshotFamily): string {
   const stamp = slot.toISOString().slice(0, 16).replace(/[-:]/g, '').replace('T', '-').toLowerCase();
   const safeResource = resourceId.toLowerCase().replace(/[^a-z0-9-]/g, '-').replace(/-+/g, '-').replace(/^-|-$/g, '');
-  return `bo-${planId}-${safeResource}-${stamp}`.slice(0, 255);
+  const limit = RDS_IDENTIFIER_LIMIT[family];
+  const whole = `bo-${planId}-${safeResource}-${stamp}`;
+  if (whole.length <= limit) return whole;
+  const hash = createHash('sha256').update(`${planId}/${resourceId}`).digest('hex').slice(0, 8);
+  const room = limit - `bo-${planId}--${hash}-${stamp}`.length;
+  const cut = safeResource.slice(0, Math.max(0, room)).replace(/-+$/, '');
+  return cut ? `bo-${planId}-${cut}-${hash}-${stamp}` : `bo-${planId}-${hash}-${stamp}`;
 }
 
 export function toTagList(tags: Tags): { Key: string; Value: string }[] {

@@ -132,7 +132,7 @@ async function seedPoint(spec: PointSpec): Promise<void> {
     const result = await ec2Client.send(new CreateSnapshotsCommand({ InstanceSpecification: { InstanceId: spec.from }, TagSpecifications }));
     for (const snapshot of result.Snapshots ?? []) record(snapshot.SnapshotId ?? '', 'ebs');
   } else {
-    const identifier = spec.identifier ?? rdsSnapshotIdentifier(spec.planId, spec.resourceId, new Date(`${spec.day}T02:00:00Z`));
+    const identifier = spec.identifier ?? rdsSnapshotIdentifier(spec.planId, spec.resourceId, new Date(`${spec.day}T02:00:00Z`), 'instance');
     if (spec.resourceType === 'rds-instance') {
       await rdsClient.send(new CreateDBSnapshotCommand({ DBSnapshotIdentifier: identifier, DBInstanceIdentifier: spec.from, Tags: toTagList(tags) }));
       record(identifier, 'rds-instance');

@@ -7,6 +7,7 @@ import {
   EC2Client,
 } from '@aws-sdk/client-ec2';
 import {
+  CreateDBClusterSnapshotCommand,
   CreateDBSnapshotCommand,
   DBSnapshotAlreadyExistsFault,
   DBSnapshotNotFoundFault,
@@ -192,6 +193,29 @@ describe('RdsSnapshotBackend', () => {
     );
 
     await expect(attempt).rejects.toBeInstanceOf(SnapshotIdentifierConflictError);
+  });
+
+  it('snapshots a cluster whose name is too long for a 63-character snapshot name, and finds that snapshot again in a retry', async () => {
+    const cluster = 'orders-aurora-postgresql-cluster-eu-west';
+    const created: string[] = [];
+    rdsMock.on(CreateDBClusterSnapshotCommand).callsFake((input: { DBClusterSnapshotIdentifier: string }) => {
+      created.push(input.DBClusterSnapshotIdentifier);
+      return {};
+    });
+    rdsMock.on(DescribeDBClusterSnapshotsCommand).callsFake((input: { DBClusterSnapshotIdentifier: string }) => ({
+      DBClusterSnapshots: created.includes(input.DBClusterSnapshotIdentifier)
+        ? [{ DBClusterSnapshotIdentifier: input.DBClusterSnapshotIdentifier, DBClusterIdentifier: cluster, TagList: [{ Key: TAG.stack, Value: 's' }] }]
+        : [],
+    }));
+    const backend = new RdsSnapshotBackend(new RDSClient(region));
+
+    const result = await backend.createRecoveryPoint({ type: 'aurora-cluster', id: cluster, tags: {} }, { planId: 'production-db', slot: new Date('2026-11-26T12:00:00Z'), tags: { [TAG.stack]: 's' } });
+    const found = await backend.findSlotRecoveryPoint({ stack: 's', planId: 'production-db', slot: '2026-11-26T12:00Z', resourceId: cluster, type: 'aurora-cluster' });
+
+    expect(created).toHaveLength(1);
+    expect(created[0]!.length).toBeLessThanOrEqual(63);
+    expect(result).toEqual({ snapshotIds: created, existed: false });
+    expect(found).toEqual(created);
   });
 
   it('marks states that pass by themselves (backing-up, modifying) as transiently not ready, and stopped or Aurora members as permanently', async () => {

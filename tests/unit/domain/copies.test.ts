@@ -52,18 +52,38 @@ describe('copyTags', () => {
 });
 
 describe('rdsCopyIdentifier', () => {
+  /** RDS's rules for an identifier: a letter first, then letters, digits and single hyphens, no hyphen at the end. */
+  const VALID = /^[a-z](?:[a-z0-9]|-(?=[a-z0-9]))*$/;
+
   it('keeps the source identifier for the first attempt and suffixes later ones', () => {
-    expect(rdsCopyIdentifier('bo-gold-orders-20261126-1100', 1)).toBe('bo-gold-orders-20261126-1100');
-    expect(rdsCopyIdentifier('bo-gold-orders-20261126-1100', 3)).toBe('bo-gold-orders-20261126-1100-r3');
+    expect(rdsCopyIdentifier('bo-gold-orders-20261126-1100', 1, 'instance')).toBe('bo-gold-orders-20261126-1100');
+    expect(rdsCopyIdentifier('bo-gold-orders-20261126-1100', 3, 'cluster')).toBe('bo-gold-orders-20261126-1100-r3');
   });
 
-  it('stays within 255 characters without a trailing or doubled hyphen', () => {
-    const long = `bo-gold-${'a'.repeat(243)}-xy`;
+  it('names a redo of a 63-character cluster snapshot within the 63 characters CopyDBClusterSnapshot takes', () => {
+    const source = 'bo-gold-payments-ledger-aurora-postgresql-prod-eu-20261126-1100';
+    expect(source).toHaveLength(63);
 
-    const identifier = rdsCopyIdentifier(long, 2);
+    const redo = rdsCopyIdentifier(source, 2, 'cluster');
 
-    expect(identifier).toBe(`bo-gold-${'a'.repeat(243)}-r2`);
-    expect(rdsCopyIdentifier(`bo-${'b'.repeat(252)}`, 2)).toHaveLength(255);
+    expect(redo.length).toBeLessThanOrEqual(63);
+    expect(redo).toMatch(VALID);
+    expect(redo).toMatch(/^bo-gold-payments-ledger-aurora-postgresql-pr.*-r2$/);
+    expect(rdsCopyIdentifier(source, 1, 'cluster')).toBe(source);
+  });
+
+  it('keeps two long sources that share a beginning apart, within the limit and without a doubled or trailing hyphen', () => {
+    const [early, late] = ['1100', '1115'].map((minute) => `bo-gold-payments-ledger-aurora-postgresql-prod-eu-20261126-${minute}`);
+
+    expect(rdsCopyIdentifier(early!, 2, 'cluster')).not.toBe(rdsCopyIdentifier(late!, 2, 'cluster'));
+    for (const source of [`bo-gold-${'a'.repeat(243)}-xy`, `bo-${'b'.repeat(252)}`, `bo-gold-${'a'.repeat(40)}-${'b'.repeat(11)}`]) {
+      for (const family of ['instance', 'cluster'] as const) {
+        const identifier = rdsCopyIdentifier(source, 12, family);
+        expect(identifier.length).toBeLessThanOrEqual(family === 'cluster' ? 63 : 255);
+        expect(identifier).toMatch(VALID);
+        expect(identifier.endsWith('-r12')).toBe(true);
+      }
+    }
   });
 });
 
