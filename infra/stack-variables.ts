@@ -4,7 +4,7 @@
  * function. Adding a plan never means editing serverless.yml.
  */
 import { PlanValidationError } from '../shared/domain/errors.js';
-import type { Plan, PlansConfig } from '../shared/domain/plan-schema.js';
+import { planIdInPascalCase, type Plan, type PlansConfig } from '../shared/domain/plan-schema.js';
 import { bundlePlans } from '../shared/domain/plans-data.js';
 import { parsePlansFile } from '../shared/domain/plans-file.js';
 import { copyKeysPolicy, copyTargets, type CopyKeysPolicy, type CopyTargets } from './copy-permissions.js';
@@ -22,9 +22,9 @@ export interface StackVariables {
   copyKeysPolicy: CopyKeysPolicy;
 }
 
-/** CloudFormation logical ids allow only letters and digits. */
+/** CloudFormation logical ids allow only letters and digits; validation keeps them one per plan. */
 export function logicalIdFor(prefix: string, planId: string): string {
-  return prefix + planId.split('-').map((part) => part.charAt(0).toUpperCase() + part.slice(1)).join('');
+  return prefix + planIdInPascalCase(planId);
 }
 
 /** What the scheduler sends: `<aws.scheduler.*>` placeholders are filled in by EventBridge Scheduler per delivery. */

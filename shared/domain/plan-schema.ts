@@ -232,6 +232,18 @@ export interface SchemaIssue {
   message: string;
 }
 
+/**
+ * A plan id in PascalCase (`db-1` → `Db1`), the part of the CloudFormation names of the plan's schedules and
+ * alarms (infra/stack-variables.ts logicalIdFor), which allow only letters and digits. Two ids can give the same
+ * name (`db-1` and `db1`), so validation refuses the second.
+ */
+export function planIdInPascalCase(planId: string): string {
+  return planId
+    .split('-')
+    .map((part) => part.charAt(0).toUpperCase() + part.slice(1))
+    .join('');
+}
+
 /** True when `id` is a well-formed plan id, so messages can name the plan by it. */
 export function isValidPlanId(id: unknown): id is string {
   return typeof id === 'string' && id.length <= PLAN_ID_MAX_LENGTH && PLAN_ID.test(id);
@@ -293,13 +305,22 @@ function toRetentionPolicy(raw: RawRetention, timezone: string): RetentionPolicy
 function semanticIssues(file: RawPlansFile): SchemaIssue[] {
   const issues: SchemaIssue[] = [];
   const seen = new Map<string, number>();
+  const named = new Map<string, string>();
   file.plans.forEach((plan, index) => {
     const at = (...path: (string | number)[]) => ['plans', index, ...path];
     const first = seen.get(plan.id);
+    const sameName = named.get(planIdInPascalCase(plan.id));
     if (first !== undefined) {
       issues.push({ path: at('id'), message: `duplicate plan id "${plan.id}" (already used by plan #${first + 1}); plan ids must be unique` });
+    } else if (sameName !== undefined) {
+      // The stack's resources are named after the id without its hyphens: the second plan's schedule and alarms would replace the first's.
+      issues.push({
+        path: at('id'),
+        message: `plan id "${plan.id}" gives the same CloudFormation resource names as plan "${sameName}" (BackupSchedule${planIdInPascalCase(plan.id)}), so one plan would lose its schedule and alarms; rename one of them`,
+      });
     } else {
       seen.set(plan.id, index);
+      named.set(planIdInPascalCase(plan.id), plan.id);
     }
 
     const timezone = plan.schedule.timezone ?? file.defaults.timezone ?? 'UTC';

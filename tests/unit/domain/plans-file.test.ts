@@ -860,6 +860,21 @@ describe('parsePlansFile', () => {
       expect(issue.message).toContain('plan ids must be unique');
     });
 
+    it('rejects a plan id that gives the same CloudFormation names as another (db-1 and db1), pointing at the second', () => {
+      // Prepare
+      const source = change(BASE, 'id: gold', 'id: db-1') + change(SILVER, 'id: silver', 'id: db1');
+
+      // Act
+      const issue = onlyIssue(source);
+
+      // Assess
+      expect(whereOf(issue)).toEqual({ file: FILE, planId: 'db1', path: 'id', line: lineOf(source, 'id: db1') });
+      expect(issue.message).toBe(
+        'plan id "db1" gives the same CloudFormation resource names as plan "db-1" (BackupScheduleDb1), so one plan would lose its schedule and alarms; rename one of them',
+      );
+      expect(() => parsePlansFile(change(BASE, 'id: gold', 'id: db-1') + change(SILVER, 'id: silver', 'id: db-2'), FILE)).not.toThrow();
+    });
+
     it('rejects an upper-case plan id, naming the plan by its position', () => {
       // Prepare
       const source = plansYaml(['id: gold', 'id: Gold']);
