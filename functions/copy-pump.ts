@@ -33,6 +33,7 @@ export const handler = lambdaStack(observability, async (event: unknown, context
       onProgress: copyOutcomeLogger(logger),
     },
   );
+  for (const warning of summary.warnings) logger.warn(warning);
   metrics.addMetric('CopiesStarted', MetricUnit.Count, summary.started);
   metrics.addMetric('CopiesWaiting', MetricUnit.Count, summary.waiting);
   metrics.addMetric('CopyFailures', MetricUnit.Count, summary.failed);

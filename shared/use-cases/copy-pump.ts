@@ -1,4 +1,5 @@
 import { copyServiceOf, type CopyService } from '../domain/copies.js';
+import { classifyFailure } from '../domain/failure-classification.js';
 import type { CopyRule, Plan } from '../domain/plan-schema.js';
 import { TAG } from '../domain/recovery-point-tags.js';
 import type { StoredSnapshot } from '../domain/recovery-points.js';
@@ -32,6 +33,8 @@ export interface CopyPumpSummary {
   /** The plan or its copy rule for that Region is gone, or the source snapshot is: nothing to copy any more. */
   dropped: number;
   failed: number;
+  /** What this run could not look at: a DR Region it could not list, whose entries stay in the backlog. */
+  warnings: string[];
   outcomes: CopyOutcome[];
 }
 
@@ -89,6 +92,7 @@ export async function pumpCopies(
     deferred: 0,
     dropped: 0,
     failed: 0,
+    warnings: [],
     outcomes: [],
   };
   const { backlog, remainingTimeMs, ...copyDeps } = deps;
@@ -111,25 +115,37 @@ export async function pumpCopies(
     let startedNow = 0;
     for (const [region, regionEntries] of byRegion) {
       const services = new Set(regionEntries.map((entry) => copyServiceOf(entry.copy.source.kind)));
-      const known = seeded.get(region);
-      if (!known || [...services].some((service) => !known.has(service))) {
-        const all = new Set([...(known ?? []), ...services]);
-        run.seedDestination(region, await withRetry(deps, () => backend.listInFlight(region, deps.stack, all)));
-        seeded.set(region, all);
-      }
-      // Every slot these entries need is taken: leave them in the backlog without looking any further.
-      const destination = await run.destination(region);
-      if ([...services].every((service) => destination.freeSlots(service) === 0)) {
+      let existing: StoredSnapshot[];
+      try {
+        const known = seeded.get(region);
+        if (!known || [...services].some((service) => !known.has(service))) {
+          const all = new Set([...(known ?? []), ...services]);
+          run.seedDestination(region, await withRetry(deps, () => backend.listInFlight(region, deps.stack, all)));
+          seeded.set(region, all);
+        }
+        // Every slot these entries need is taken: leave them in the backlog without looking any further.
+        const destination = await run.destination(region);
+        if ([...services].every((service) => destination.freeSlots(service) === 0)) {
+          for (const entry of regionEntries) {
+            const { source, planId } = entry.copy;
+            const reason = destination.noRoom(copyServiceOf(source.kind)) ?? 'no free copy slot';
+            run.record({ planId, sourceId: source.id, kind: source.kind, region, status: 'deferred', reason });
+          }
+          continue;
+        }
+        existing = await withRetry(deps, () => backend.listCopiesOf(region, deps.stack, regionEntries.map((entry) => entry.copy.source)));
+      } catch (error) {
+        // One Region that cannot be listed (a denying policy, a Region switched off) must not stop the others:
+        // its entries stay in the backlog until it answers, as the reconciler leaves such a Region with a warning.
+        const failure = classifyFailure(error);
+        const reason = `cannot list the copies in ${region}: ${failure.name}: ${failure.message}`;
+        summary.warnings.push(`${reason}; ${regionEntries.length} waiting copies stay in the backlog`);
         for (const entry of regionEntries) {
           const { source, planId } = entry.copy;
-          const reason = destination.noRoom(copyServiceOf(source.kind)) ?? 'no free copy slot';
           run.record({ planId, sourceId: source.id, kind: source.kind, region, status: 'deferred', reason });
         }
         continue;
       }
-      const existing = await withRetry(deps, () =>
-        backend.listCopiesOf(region, deps.stack, regionEntries.map((entry) => entry.copy.source)),
-      );
       for (const entry of regionEntries) {
         const { source, planId } = entry.copy;
         const plan = deps.plans.plans.find((candidate) => candidate.id === planId);

@@ -109,6 +109,24 @@ describe('pumpCopies', () => {
     expect(backend.lookUps.length).toBe(lookUpsBefore);
   });
 
+  it('starts the copies of the other DR Regions when one cannot be listed, and keeps that Region\'s copies waiting with a warning', async () => {
+    const gold = sourceSnapshot({ planId: 'gold' });
+    const silver = sourceSnapshot({ planId: 'silver' });
+    const backend = new FakeCopyBackend().add(gold, silver);
+    backend.unlistable.add('eu-north-1');
+    const backlog = new FakeBacklog();
+    await backlog.add({ planId: 'gold', region: 'eu-central-1', attempt: 1, source: gold });
+    await backlog.add({ planId: 'silver', region: 'eu-north-1', attempt: 1, source: silver });
+
+    const summary = await pumpCopies({ now: NOW }, { stack: STACK, plans: copyPlans(), backend, keys: new FakeKeys(), settings, backlog });
+    backlog.reappear();
+
+    expect(summary).toMatchObject({ started: 1, deferred: 1, failed: 0 });
+    expect(backend.copiesOf('eu-central-1', gold.id)).toHaveLength(1);
+    expect(backlog.waitingCopies.map((copy) => [copy.planId, copy.region])).toEqual([['silver', 'eu-north-1']]);
+    expect(summary.warnings).toEqual([expect.stringMatching(/^cannot list the copies in eu-north-1: UnauthorizedOperation: .*; 1 waiting copies stay in the backlog$/)]);
+  });
+
   it('settles without copying a source already copied, and a copy whose plan no longer copies there', async () => {
     const [copied, orphan] = silverSources(2) as [StoredSnapshot, StoredSnapshot];
     const backend = new FakeCopyBackend().add(copied, orphan);
