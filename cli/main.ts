@@ -270,7 +270,7 @@ async function dlmCommand(sub: string | undefined, options: Options, io: CliIo):
       ...SYNC_DLM_DEFAULTS,
       stack: options.stack ?? io.env.STACK_NAME ?? 'backup-orchestrator-prod',
       executionRoleArn,
-      store: new AwsDlmPolicyStore(dlmClient({ region, ...(options.endpoint ? { endpoint: options.endpoint } : {}) })),
+      store: new AwsDlmPolicyStore(dlmClient({ region, maxAttempts: 1, ...(options.endpoint ? { endpoint: options.endpoint } : {}) })),
     },
   );
   io.stdout(options.json ? JSON.stringify(summary) : renderDlmSync(summary));

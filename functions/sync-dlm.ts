@@ -17,8 +17,9 @@ const retryDelays = readRetryDelays();
 // The role DLM itself assumes (infra/resources/sync-dlm-role.yml), passed to every policy.
 const executionRoleArn = process.env.DLM_EXECUTION_ROLE_ARN;
 if (!executionRoleArn) throw new ConfigurationError('missing environment variable(s): DLM_EXECUTION_ROLE_ARN');
-// Policies live where the plans' resources are: the primary Region.
-const store = new AwsDlmPolicyStore(dlmClient({ region: plans.primaryRegion, ...(env.endpoint ? { endpoint: env.endpoint } : {}) }));
+// Policies live where the plans' resources are: the primary Region. One attempt a call: the SDK would resend a
+// create whose answer was lost and make a second policy; syncDlmPolicies retries, looking for it first.
+const store = new AwsDlmPolicyStore(dlmClient({ region: plans.primaryRegion, maxAttempts: 1, ...(env.endpoint ? { endpoint: env.endpoint } : {}) }));
 
 export const handler = lambdaStack(observability, async (event: unknown): Promise<DlmSyncSummary> => {
   const run = parseSyncDlmRun(event);

@@ -5,7 +5,7 @@ import {
   type DlmPolicy,
   type DlmPolicyLike,
 } from '../domain/dlm-policy.js';
-import { classifyFailure } from '../domain/failure-classification.js';
+import { classifyFailure, mayHaveTakenEffect } from '../domain/failure-classification.js';
 import type { PlansConfig } from '../domain/plan-schema.js';
 import { TAG } from '../domain/recovery-point-tags.js';
 
@@ -102,6 +102,31 @@ async function withRetry<T>(deps: SyncDlmDeps, attempts: Attempts, call: () => P
 }
 
 /**
+ * Creates the plan's policy, retrying transient failures like withRetry; but a create whose answer was lost (a
+ * 5xx or a timeout) may have made the policy, and DLM takes no client token, so before sending it again the
+ * plan's policies are listed and one made since (not in `known`) is taken as the answer. The store's client
+ * must not resend a create by itself (functions/sync-dlm.ts gives it one attempt a call).
+ */
+async function createOnce(deps: SyncDlmDeps, attempts: Attempts, planId: string, desired: DlmPolicy, known: ReadonlySet<string>): Promise<string> {
+  for (;;) {
+    attempts.count += 1;
+    try {
+      return await deps.store.create(desired);
+    } catch (error) {
+      const failure = classifyFailure(error);
+      if (failure.kind !== 'transient' || attempts.count >= deps.maxAttempts) throw error;
+      await deps.sleep(deps.baseDelayMs * 2 ** (attempts.count - 1) * (0.5 + deps.random() / 2));
+      if (mayHaveTakenEffect(failure)) {
+        const made = (await withRetry(deps, attempts, () => deps.store.listOurs(deps.stack))).find(
+          (policy) => policy.tags[TAG.stack] === deps.stack && policy.tags[TAG.plan] === planId && !known.has(policy.policyId),
+        );
+        if (made) return made.policyId;
+      }
+    }
+  }
+}
+
+/**
  * Makes DLM hold exactly one policy per `engine: dlm` plan, as desiredDlmPolicy describes it: creates missing
  * policies, updates drifted ones (listing each changed field), deletes policies of ours whose plan is gone —
  * ours meaning tagged with our ownership tag and a plan tag; a policy without both is never touched. A failure
@@ -112,6 +137,8 @@ export async function syncDlmPolicies(input: { config: PlansConfig; dryRun: bool
   const { config, dryRun } = input;
   const live = await withRetry(deps, new Attempts(), () => deps.store.listOurs(deps.stack));
   const ours = live.filter((policy) => policy.tags[TAG.stack] === deps.stack);
+  // The policies there were before this run: a create's lost answer is a policy not among them.
+  const knownIds = new Set(live.map((policy) => policy.policyId));
   const byPlan = new Map<string, LiveDlmPolicy[]>();
   for (const policy of ours) {
     const planId = policy.tags[TAG.plan];
@@ -150,7 +177,7 @@ export async function syncDlmPolicies(input: { config: PlansConfig; dryRun: bool
         continue;
       }
       try {
-        const policyId = await withRetry(deps, attempts, () => deps.store.create(desired));
+        const policyId = await createOnce(deps, attempts, plan.id, desired, knownIds);
         record({ ...base, status: 'done', policyId, attempts: attempts.count });
       } catch (error) {
         record(failed({ ...base, attempts: attempts.count }, error));
@@ -169,7 +196,7 @@ export async function syncDlmPolicies(input: { config: PlansConfig; dryRun: bool
         continue;
       }
       try {
-        const policyId = await withRetry(deps, attempts, () => deps.store.create(desired));
+        const policyId = await createOnce(deps, attempts, plan.id, desired, knownIds);
         await withRetry(deps, attempts, () => deps.store.delete(current.policyId));
         record({ ...base, status: 'done', policyId, attempts: attempts.count });
       } catch (error) {

@@ -66,6 +66,13 @@ class FakeDlm {
     this.failures.set(command, [...(this.failures.get(command) ?? []), ...errors]);
   }
 
+  /** The next `count` creates for the plan make their policy, then answer with a 500 (the answer lost on the way). */
+  loseAnswers(planId: string, count = 1): void {
+    this.lostAnswers.set(planId, count);
+  }
+
+  private readonly lostAnswers = new Map<string, number>();
+
   add(policy: Omit<LifecyclePolicy, 'PolicyId'>): string {
     const id = `policy-${(this.next++).toString(16).padStart(8, '0')}`;
     this.policies.set(id, structuredClone({ ...policy, PolicyId: id }));
@@ -97,8 +104,15 @@ class FakeDlm {
       return { Policy: structuredClone(policy) };
     });
     dlmMock.on(CreateLifecyclePolicyCommand).callsFake((input: CreateLifecyclePolicyCommandInput) => {
-      this.failure(`CreateLifecyclePolicy:${input.Tags?.[TAG.plan] ?? ''}`);
-      return { PolicyId: this.add({ Description: input.Description, State: input.State, ExecutionRoleArn: input.ExecutionRoleArn, PolicyDetails: input.PolicyDetails, Tags: input.Tags }) };
+      const planId = input.Tags?.[TAG.plan] ?? '';
+      this.failure(`CreateLifecyclePolicy:${planId}`);
+      const PolicyId = this.add({ Description: input.Description, State: input.State, ExecutionRoleArn: input.ExecutionRoleArn, PolicyDetails: input.PolicyDetails, Tags: input.Tags });
+      const lost = this.lostAnswers.get(planId) ?? 0;
+      if (lost > 0) {
+        this.lostAnswers.set(planId, lost - 1);
+        throw awsError('InternalServerException', 500);
+      }
+      return { PolicyId };
     });
     dlmMock.on(UpdateLifecyclePolicyCommand).callsFake((input: UpdateLifecyclePolicyCommandInput) => {
       this.failure('UpdateLifecyclePolicy');
@@ -361,10 +375,55 @@ plans:
     // Act
     const summary = await sync();
 
-    // Assess
-    expect(summary.outcomes[0]).toMatchObject({ planId: 'gold', action: 'create', status: 'done', attempts: 3 });
+    // Assess: 3 creates and, after the 500, one look for a policy it may have made.
+    expect(summary.outcomes[0]).toMatchObject({ planId: 'gold', action: 'create', status: 'done', attempts: 4 });
     expect(dlm.planPolicies('gold')).toHaveLength(1);
     expect(sleeps).toEqual([75, 75, 150]);
+  });
+
+  it('makes one policy when a create makes it but its answer is lost: it looks for the policy before sending the create again', async () => {
+    // Prepare
+    dlm.loseAnswers('gold');
+
+    // Act
+    const summary = await sync();
+
+    // Assess
+    const [policy, ...more] = dlm.planPolicies('gold');
+    expect(more).toEqual([]);
+    expect(summary.outcomes.find((outcome) => outcome.planId === 'gold')).toMatchObject({ action: 'create', status: 'done', policyId: policy?.PolicyId });
+    expect(dlmMock.commandCalls(CreateLifecyclePolicyCommand).filter((call) => call.args[0].input.Tags?.[TAG.plan] === 'gold')).toHaveLength(1);
+    expect(summary.created).toBe(2);
+  });
+
+  it('replaces a policy once when the new policy\'s create loses its answer, and deletes only the old one', async () => {
+    // Prepare
+    await sync();
+    const [old] = dlm.planPolicies('gold');
+    const instances = parsePlansFile(
+      `
+version: 1
+primaryRegion: eu-west-1
+plans:
+  - id: gold
+    engine: dlm
+    selection: { resourceTypes: [ec2-instance] }
+    schedule: { expression: cron(0 2 * * ? *) }
+    rpo: 26h
+    rto: 4h
+    retention: { count: 14 }
+`,
+      'plans.yml',
+    );
+    dlm.loseAnswers('gold');
+
+    // Act
+    const summary = await sync(instances);
+
+    // Assess
+    const outcome = summary.outcomes.find((candidate) => candidate.planId === 'gold');
+    expect(outcome).toMatchObject({ action: 'replace', status: 'done', replacedPolicyId: old!.PolicyId });
+    expect(dlm.planPolicies('gold').map((policy) => [policy.PolicyId, policy.PolicyDetails?.ResourceTypes])).toEqual([[outcome?.policyId, ['INSTANCE']]]);
   });
 
   it('gives up on a plan when throttling outlasts the attempts, and reports it', async () => {
