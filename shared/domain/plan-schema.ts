@@ -1,7 +1,7 @@
 import * as z from 'zod/mini';
 import { dlmPlanIssues } from './dlm-policy.js';
 import { DURATION_FORMAT_HELP, formatDuration, parseDuration } from './durations.js';
-import { isKnownRegion } from './regions.js';
+import { isKnownRegion, partitionOf } from './regions.js';
 import { RESOURCE_TYPES, type ResourceType } from './resource-types.js';
 import type { RetentionPolicy, RetentionTiers } from './retention-planner.js';
 import {
@@ -341,6 +341,12 @@ function semanticIssues(file: RawPlansFile): SchemaIssue[] {
       }
       if (copyRegions.has(copy.region)) {
         issues.push({ path: at('copies', copyIndex, 'region'), message: `${copy.region} is listed twice; one copy rule per Region` });
+      }
+      if (partitionOf(copy.region) !== partitionOf(file.primaryRegion)) {
+        issues.push({
+          path: at('copies', copyIndex, 'region'),
+          message: `${copy.region} is in AWS partition ${partitionOf(copy.region)} and the primary Region ${file.primaryRegion} in ${partitionOf(file.primaryRegion)}; snapshots cannot be copied between partitions (an account lives in one), so copy to a Region of ${partitionOf(file.primaryRegion)}`,
+        });
       }
       copyRegions.add(copy.region);
       if (copy.encrypted && !copy.kmsKeyId) {

@@ -15,3 +15,10 @@ export const KNOWN_REGIONS: readonly string[] = [
 export function isKnownRegion(region: string): boolean {
   return KNOWN_REGIONS.includes(region);
 }
+
+/** The AWS partition a Region belongs to: aws-cn (China), aws-us-gov (GovCloud) or aws. */
+export function partitionOf(region: string): string {
+  if (region.startsWith('cn-')) return 'aws-cn';
+  if (region.startsWith('us-gov-')) return 'aws-us-gov';
+  return 'aws';
+}

@@ -671,6 +671,23 @@ describe('parsePlansFile', () => {
       expect(issue.message).toContain('one copy rule per Region');
     });
 
+    it.each([
+      ['cn-north-1', 'aws-cn'],
+      ['us-gov-west-1', 'aws-us-gov'],
+    ])('rejects a copy to %s, in another AWS partition than the primary Region, pointing at the copy rule', (region, partition) => {
+      // Prepare
+      const source = plansYaml(['- region: eu-central-1', `- region: ${region}`]);
+
+      // Act
+      const issue = onlyIssue(source);
+
+      // Assess
+      expect(whereOf(issue)).toEqual({ file: FILE, planId: 'gold', path: 'copies[0].region', line: lineOf(source, `- region: ${region}`) });
+      expect(issue.message).toBe(
+        `${region} is in AWS partition ${partition} and the primary Region eu-west-1 in aws; snapshots cannot be copied between partitions (an account lives in one), so copy to a Region of aws`,
+      );
+    });
+
     it('rejects an encrypted copy without a KMS key, pointing at the copy rule', () => {
       // Prepare
       const source = plansYaml(['        kmsKeyId: alias/backup-dr\n', '']);
