@@ -9,7 +9,7 @@ import { reconcileCopies, type ReconcileSummary } from '../shared/use-cases/reco
 export function runReconcile(request: { config: PlansConfig; stack: string; now: Date; dryRun: boolean; endpoint?: string; env: NodeJS.ProcessEnv }): Promise<ReconcileSummary> {
   const { backend, keys } = copyAdapters(request.endpoint ? { endpoint: request.endpoint } : {});
   return reconcileCopies(
-    { now: request.now, dryRun: request.dryRun },
+    { now: request.now, dryRun: request.dryRun, seenAt: () => new Date() },
     { stack: request.stack, plans: request.config, backend, keys, settings: readCopySettings(request.env) },
   );
 }

@@ -17,7 +17,7 @@ const logOutcome = copyOutcomeLogger(logger);
 export const handler = lambdaStack(observability, async (event: unknown, context: Context): Promise<ReconcileSummary> => {
   const run = parseReconcileRun(event, clock.now());
   claim?.registerLambdaContext(context);
-  const summary = await reconcileCopies(run, {
+  const summary = await reconcileCopies({ ...run, seenAt: clock.now }, {
     stack: env.stack,
     plans,
     backend,

@@ -68,7 +68,7 @@ function pendingFor(now: Date, since: Date | undefined): { pendingSince: string;
  * deletes and redoes errored copies up to the attempt limit then reports them, records when RDS copies
  * completed (copy lag; EBS reports CompletionTime itself), and flags sources and copies stuck in pending. A dry run only reports.
  */
-export async function reconcileCopies(request: { now: Date; dryRun?: boolean }, deps: CopyDeps): Promise<ReconcileSummary> {
+export async function reconcileCopies(request: { now: Date; dryRun?: boolean; seenAt?: () => Date }, deps: CopyDeps): Promise<ReconcileSummary> {
   const { now } = request;
   const run = new CopyRun(deps, now, Boolean(request.dryRun));
   const { settings } = deps;
@@ -124,9 +124,13 @@ export async function reconcileCopies(request: { now: Date; dryRun?: boolean }, 
     for (const copy of destination.copies) {
       if (copy.tags[TAG.stack] !== deps.stack) continue;
       if (copy.state === 'completed' && needsCompletionTag(copy) && !run.dryRun) {
-        // RDS reports no completion time: seen completed by this run is an upper bound, within one reconcile interval.
+        // RDS reports no completion time: when this run saw it completed is an upper bound, within one reconcile
+        // interval. That is the clock's time, not the run's (`now` is its scheduled time, earlier when it runs
+        // late), and never before the copy began.
+        const seen = request.seenAt?.() ?? now;
+        const startedAt = copyStartedAtOf(copy);
         try {
-          await deps.backend.tagCopy(copy, { [TAG.copyCompletedAt]: formatInstant(now) });
+          await deps.backend.tagCopy(copy, { [TAG.copyCompletedAt]: formatInstant(startedAt && startedAt > seen ? startedAt : seen) });
           summary.completionsRecorded += 1;
         } catch (error) {
           summary.warnings.push(`cannot record the completion of copy ${copy.id} in ${region}: ${(error as Error).name}: ${(error as Error).message}`);

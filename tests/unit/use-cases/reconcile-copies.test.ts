@@ -163,6 +163,23 @@ describe('reconcileCopies', () => {
     expect(summary).toMatchObject({ inFlight: 2, started: 0 });
   });
 
+  it('records the clock\'s time of seeing an RDS copy completed, not the scheduled time of a run delivered late, and never before the copy began', async () => {
+    const source = sourceSnapshot({ kind: 'rds-instance', slot: '2026-11-26T11:00Z' });
+    const late = copyOf(source, { state: 'completed', startedAt: '2026-11-26T11:02:00Z' });
+    const other = sourceSnapshot({ kind: 'rds-instance', slot: '2026-11-26T10:00Z' });
+    const skewed = copyOf(other, { state: 'completed', startedAt: '2026-11-26T11:20:00Z' });
+    const backend = new FakeCopyBackend().add(source, late, other, skewed);
+
+    // The 11:00 run, delivered at 11:10 (a scheduler retry), keeps 11:00 as its time.
+    await reconcileCopies({ now: new Date('2026-11-26T11:00:00Z'), seenAt: () => new Date('2026-11-26T11:10:00Z') }, deps(backend));
+
+    expect(Object.fromEntries(backend.tagged.map((entry) => [entry.id, entry.tags[TAG.copyCompletedAt]]))).toEqual({
+      [late.id]: '2026-11-26T11:10:00Z',
+      // A copy that says it began after the clock's time: its start is the earliest the completion can be.
+      [skewed.id]: '2026-11-26T11:20:00Z',
+    });
+  });
+
   it('records when it first sees an RDS copy completed, so the copy lag can be read from the copy', async () => {
     const source = sourceSnapshot({ kind: 'rds-instance', slot: '2026-11-26T11:00Z' });
     const done = copyOf(source, { state: 'completed' });
