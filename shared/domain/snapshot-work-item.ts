@@ -14,6 +14,11 @@ export interface SnapshotWorkItem {
   resourceId: string;
   type: ResourceType;
   tags: Tags;
+  /**
+   * Why the scheduled run found the resource not ready, in a state that passes by itself (an RDS instance
+   * backing-up in its backup window): the worker tries again while the create is refused for that state.
+   */
+  notReady?: string;
 }
 
 const workItemSchema = z.strictObject(
@@ -23,6 +28,7 @@ const workItemSchema = z.strictObject(
     resourceId: z.string({ error: 'resourceId must be text' }).check(z.minLength(1, { error: 'resourceId must not be empty' })),
     type: z.enum(RESOURCE_TYPES, { error: `type must be one of ${RESOURCE_TYPES.join(', ')}` }),
     tags: z.record(z.string(), z.string({ error: 'tags must map tag keys to text values' }), { error: 'tags must map tag keys to text values' }),
+    notReady: z.optional(z.string({ error: 'notReady must be text' })),
   },
 );
 

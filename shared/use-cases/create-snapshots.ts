@@ -259,15 +259,6 @@ export async function createSnapshots(
     for (const resource of kept) work.push({ backend, resource, existing: existing.get(resource.id) });
   }
 
-  const todo: Array<{ backend: SnapshotBackend; resource: ProtectedResource }> = [];
-  for (const { backend, resource, existing } of work) {
-    const base = { resourceId: resource.id, type: resource.type };
-    if (existing?.length) report({ ...base, status: 'already-done', snapshotIds: existing });
-    else if (resource.notReadyReason) report(await notReadyOutcome(deps, backend, resource, { planId: plan.id, slot: slotText }));
-    else if (request.dryRun) report({ ...base, status: 'skipped', reason: 'dry run: would create a snapshot' });
-    else todo.push({ backend, resource });
-  }
-
   const workItem = (resource: ProtectedResource): SnapshotWorkItem => ({
     planId: plan.id,
     slot: slotText,
@@ -275,20 +266,34 @@ export async function createSnapshots(
     type: resource.type,
     tags: recoveryPointTags({ stack: deps.stack, plan, resource, slot }),
   });
+  const todo: Array<{ backend: SnapshotBackend; resource: ProtectedResource }> = [];
+  // Resources in a state that passes by itself (an RDS backup window): a worker tries again while it lasts.
+  const tryLater: Array<{ item: SnapshotWorkItem; outcome: ResourceOutcome }> = [];
+  for (const { backend, resource, existing } of work) {
+    const base = { resourceId: resource.id, type: resource.type };
+    if (existing?.length) report({ ...base, status: 'already-done', snapshotIds: existing });
+    else if (resource.notReadyReason) {
+      const outcome = await notReadyOutcome(deps, backend, resource, { planId: plan.id, slot: slotText });
+      if (deps.fanOut && !request.dryRun && isPassingFailure(outcome)) tryLater.push({ item: { ...workItem(resource), notReady: resource.notReadyReason }, outcome });
+      else report(outcome);
+    } else if (request.dryRun) report({ ...base, status: 'skipped', reason: 'dry run: would create a snapshot' });
+    else todo.push({ backend, resource });
+  }
+
   if (deps.fanOut && todo.length > deps.fanOut.inlineMax) {
     await deps.fanOut.queue.enqueue(todo.map(({ resource }) => workItem(resource)));
     for (const { resource } of todo) report({ resourceId: resource.id, type: resource.type, status: 'queued' });
   } else {
-    // A claim held elsewhere may belong to an invocation that crashed and holds it until its deadline: never drop it.
-    const heldElsewhere: ProtectedResource[] = [];
+    // A claim held elsewhere may belong to an invocation that crashed and holds it until its deadline, and a
+    // throttle or 5xx may outlast this invocation's retries: never give up the slot while a queue can try later.
     await mapWithConcurrency(todo, deps.concurrency, async ({ backend, resource }) => {
       const tags = recoveryPointTags({ stack: deps.stack, plan, resource, slot });
       const outcome = await createWithRetry(deps, backend, resource, { planId: plan.id, slot, tags });
-      if (isInProgressElsewhere(outcome)) heldElsewhere.push(resource);
+      if (isInProgressElsewhere(outcome) || isPassingFailure(outcome)) tryLater.push({ item: workItem(resource), outcome });
       else report(outcome);
     });
-    if (heldElsewhere.length) await handOverHeldElsewhere(deps, heldElsewhere.map(workItem), report);
   }
+  if (tryLater.length) await handOverForLater(deps, tryLater, report);
 
   return summarize(plan.id, slotText, Boolean(request.dryRun), outcomes);
 }
@@ -298,32 +303,41 @@ export function isInProgressElsewhere(outcome: ResourceOutcome): boolean {
   return outcome.status === 'skipped' && outcome.reason === IN_PROGRESS_ELSEWHERE;
 }
 
+/** How RDS refuses a snapshot of an instance or cluster in a state that does not allow one (backing-up, modifying). */
+const NOT_READY_YET = /^InvalidDB(?:Instance|Cluster)State(?:Fault)?$/;
+
+/** True for a create that failed for a passing reason (throttled, 5xx, the per-volume rate) after its retries. */
+function isPassingFailure(outcome: ResourceOutcome): boolean {
+  return outcome.status === 'failed' && (outcome.kind === 'transient' || outcome.kind === 'per-volume-rate');
+}
+
 /**
- * Items whose claim another invocation holds go to the work queue, whose workers try again after each
- * visibility timeout, outlasting a crashed holder's claim (it ends at the holder's deadline, ≤ 15 min);
- * without a queue they are failures, so the alarm and the run log see them.
+ * Creates that may succeed later go to the work queue, whose workers try again after each visibility timeout:
+ * a claim another invocation holds (a crashed holder keeps it until its deadline, ≤ 15 min), and a passing
+ * failure that outlasted this invocation's retries (several plans at one minute can drain EC2's bucket for
+ * longer). Without a queue, or when queueing fails, they are failures, so the alarm and the run log see them.
  */
-async function handOverHeldElsewhere(deps: CreateSnapshotsDeps, items: SnapshotWorkItem[], report: (outcome: ResourceOutcome) => void): Promise<void> {
-  const failed = (item: SnapshotWorkItem, reason: string): ResourceOutcome => ({
-    resourceId: item.resourceId,
-    type: item.type,
-    status: 'failed',
-    kind: 'transient',
-    errorName: 'IdempotencyAlreadyInProgressError',
-    reason,
-  });
+async function handOverForLater(
+  deps: CreateSnapshotsDeps,
+  entries: ReadonlyArray<{ item: SnapshotWorkItem; outcome: ResourceOutcome }>,
+  report: (outcome: ResourceOutcome) => void,
+): Promise<void> {
+  const failed = (outcome: ResourceOutcome, why: string): ResourceOutcome =>
+    outcome.status === 'failed'
+      ? { ...outcome, reason: `${outcome.reason}; ${why}` }
+      : { resourceId: outcome.resourceId, type: outcome.type, status: 'failed', kind: 'transient', errorName: 'IdempotencyAlreadyInProgressError', reason: `${IN_PROGRESS_ELSEWHERE}; ${why}` };
   if (!deps.fanOut) {
-    for (const item of items) report(failed(item, `${IN_PROGRESS_ELSEWHERE}; no work queue to try again later`));
+    for (const { outcome } of entries) report(isInProgressElsewhere(outcome) ? failed(outcome, 'no work queue to try again later') : outcome);
     return;
   }
   try {
-    await deps.fanOut.queue.enqueue(items);
+    await deps.fanOut.queue.enqueue(entries.map(({ item }) => item));
   } catch (error) {
     const failure = classifyFailure(error);
-    for (const item of items) report(failed(item, `${IN_PROGRESS_ELSEWHERE}; queueing it for a later try failed: ${failure.name}: ${failure.message}`));
+    for (const { outcome } of entries) report(failed(outcome, `queueing it for a later try failed: ${failure.name}: ${failure.message}`));
     return;
   }
-  for (const item of items) report({ resourceId: item.resourceId, type: item.type, status: 'queued' });
+  for (const { item } of entries) report({ resourceId: item.resourceId, type: item.type, status: 'queued' });
 }
 
 /**
@@ -410,12 +424,16 @@ export async function createQueuedSnapshots(
     const resource: ProtectedResource = { type: item.type, id: item.resourceId, tags: {} };
     const created = await createWithRetry(deps, backend, resource, { planId: item.planId, slot, tags: item.tags });
     const heldElsewhere = isInProgressElsewhere(created);
+    // Refused for the state the scheduled run found it in (still backing-up): the next delivery tries again.
+    const stillNotReady = item.notReady !== undefined && created.status === 'failed' && NOT_READY_YET.test(created.errorName);
     const outcome: ResourceOutcome =
       heldElsewhere && final
         ? { ...base, status: 'failed', kind: 'transient', errorName: 'IdempotencyAlreadyInProgressError', reason: `${IN_PROGRESS_ELSEWHERE}, still on the last delivery` }
-        : created;
+        : stillNotReady && created.status === 'failed'
+          ? { ...created, kind: 'transient', reason: `${item.notReady}, still (${created.reason})${final ? ', on the last delivery' : '; the next delivery tries again'}` }
+          : created;
     deps.onProgress?.(outcome);
-    const retry = heldElsewhere || (outcome.status === 'failed' && (outcome.kind === 'transient' || outcome.kind === 'per-volume-rate'));
+    const retry = heldElsewhere || stillNotReady || isPassingFailure(outcome);
     return { item, outcome, retry };
   });
 }

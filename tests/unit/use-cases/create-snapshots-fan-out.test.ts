@@ -178,6 +178,46 @@ describe('createQueuedSnapshots (the snapshot workers)', () => {
   });
 });
 
+describe('createQueuedSnapshots with a resource the scheduled run found in a passing state', () => {
+  const waiting: SnapshotWorkItem = {
+    planId: 'gold',
+    slot: '2026-11-26T12:00Z',
+    resourceId: 'orders-db',
+    type: 'ebs-volume',
+    tags: { [TAG.slot]: '2026-11-26T12:00Z' },
+    notReady: 'RDS instance is backing-up, not available',
+  };
+
+  it('tries again on the next delivery while the create is refused for that state, and takes the snapshot once it passes', async () => {
+    const backend = new FakeEbs();
+    backend.failures.set('orders-db', [awsError('InvalidDBInstanceStateFault')]);
+
+    const [busy] = await createQueuedSnapshots([{ item: waiting, receiveCount: 1 }], deps(backend));
+    const [done] = await createQueuedSnapshots([{ item: waiting, receiveCount: 2 }], deps(backend));
+
+    expect(busy).toMatchObject({
+      retry: true,
+      outcome: { status: 'failed', kind: 'transient', errorName: 'InvalidDBInstanceStateFault', reason: 'RDS instance is backing-up, not available, still (InvalidDBInstanceStateFault happened); the next delivery tries again' },
+    });
+    expect(done).toMatchObject({ retry: false, outcome: { status: 'created' } });
+    expect(backend.snapshots).toHaveLength(1);
+  });
+
+  it('says so on the last delivery, and gives up at once on a refusal for another reason or for an item queued ready', async () => {
+    const backend = new FakeEbs();
+    backend.failures.set('orders-db', [awsError('InvalidDBClusterStateFault'), awsError('DBInstanceNotFound')]);
+    backend.failures.set('vol-ready', [awsError('InvalidDBInstanceStateFault')]);
+
+    const [last] = await createQueuedSnapshots([{ item: waiting, receiveCount: 5, final: true }], deps(backend));
+    const [gone] = await createQueuedSnapshots([{ item: waiting, receiveCount: 1 }], deps(backend));
+    const [ready] = await createQueuedSnapshots([{ item: { ...waiting, resourceId: 'vol-ready', notReady: undefined }, receiveCount: 1 }], deps(backend));
+
+    expect(last?.outcome).toMatchObject({ status: 'failed', reason: 'RDS instance is backing-up, not available, still (InvalidDBClusterStateFault happened), on the last delivery' });
+    expect(gone).toMatchObject({ retry: false, outcome: { status: 'failed', kind: 'permanent', errorName: 'DBInstanceNotFound' } });
+    expect(ready).toMatchObject({ retry: false, outcome: { status: 'failed', kind: 'permanent', errorName: 'InvalidDBInstanceStateFault' } });
+  });
+});
+
 describe('work item messages', () => {
   it('round-trips through JSON and refuses a malformed one precisely', () => {
     const body = JSON.stringify({ planId: 'gold', slot: '2026-11-26T12:00Z', resourceId: 'vol-1', type: 'ebs-volume', tags: { a: 'b' } });
@@ -187,6 +227,8 @@ describe('work item messages', () => {
       'the snapshot worker received a message that is not a work item: slot must look like 2026-11-26T11:00Z; type must be one of ebs-volume, ec2-instance, rds-instance, aurora-cluster',
     );
     expect(() => parseSnapshotWorkItem('vol-1')).toThrow('the snapshot worker received a message that is not JSON');
+    expect(parseSnapshotWorkItem(JSON.stringify({ ...JSON.parse(body), notReady: 'RDS instance is backing-up, not available' })).notReady).toBe('RDS instance is backing-up, not available');
+    expect(() => parseSnapshotWorkItem(JSON.stringify({ ...JSON.parse(body), notReady: 5 }))).toThrow('notReady must be text');
   });
 });
 

@@ -371,6 +371,60 @@ describe('createSnapshots', () => {
     ]);
   });
 
+  it('puts a create still throttled after its retries on the work queue, so a worker tries again after the storm, and keeps the others', async () => {
+    const backend = new FakeBackend(['ebs-volume'], [volume('vol-1'), volume('vol-2')]);
+    backend.failures.set('vol-1', Array.from({ length: 10 }, () => awsError('RequestLimitExceeded', 503)));
+    const queued: SnapshotWorkItem[] = [];
+    const queue = { enqueue: async (items: readonly SnapshotWorkItem[]) => void queued.push(...items) };
+
+    const summary = await createSnapshots({ plan: planFixture(), slot: SLOT }, deps([backend], { fanOut: { queue, inlineMax: 20 } }));
+
+    expect(summary).toMatchObject({ created: 1, queued: 1, failed: 0 });
+    expect(queued.map((item) => [item.resourceId, item.slot, item.notReady])).toEqual([['vol-1', '2026-11-26T12:00Z', undefined]]);
+    expect(backend.snapshots.map((snapshot) => snapshot.resourceId)).toEqual(['vol-2']);
+  });
+
+  it('records a throttled create as failed, saying why, when the work queue refuses it too', async () => {
+    const backend = new FakeBackend(['ebs-volume'], [volume('vol-1')]);
+    backend.failures.set('vol-1', Array.from({ length: 10 }, () => awsError('RequestLimitExceeded', 503)));
+    const queue = { enqueue: async () => Promise.reject(awsError('ServiceUnavailable', 503)) };
+
+    const summary = await createSnapshots({ plan: planFixture(), slot: SLOT }, deps([backend], { fanOut: { queue, inlineMax: 20 } }));
+
+    expect(summary.outcomes).toEqual([
+      {
+        resourceId: 'vol-1',
+        type: 'ebs-volume',
+        status: 'failed',
+        kind: 'transient',
+        errorName: 'RequestLimitExceeded',
+        reason: 'RequestLimitExceeded happened; queueing it for a later try failed: ServiceUnavailable: ServiceUnavailable happened',
+      },
+    ]);
+  });
+
+  it('puts a resource in a passing state (RDS backing-up) on the work queue, saying why, and one stopped for good not', async () => {
+    const backend = Object.assign(
+      new FakeBackend(['rds-instance'], [
+        { type: 'rds-instance', id: 'orders-db', tags: {}, notReadyReason: 'RDS instance is backing-up, not available', notReadyKind: 'transient' },
+        { type: 'rds-instance', id: 'stopped-db', tags: {}, notReadyReason: 'RDS instance is stopped, not available', notReadyKind: 'permanent' },
+      ]),
+      { findSlotRecoveryPoint: async () => [] },
+    );
+    const queued: SnapshotWorkItem[] = [];
+    const queue = { enqueue: async (items: readonly SnapshotWorkItem[]) => void queued.push(...items) };
+
+    const summary = await createSnapshots({ plan: planFixture(), slot: SLOT }, deps([backend], { fanOut: { queue, inlineMax: 20 } }));
+    const dryRun = await createSnapshots({ plan: planFixture(), slot: SLOT, dryRun: true }, deps([backend], { fanOut: { queue, inlineMax: 20 } }));
+
+    expect(summary).toMatchObject({ queued: 1, failed: 1 });
+    expect(queued.map((item) => [item.resourceId, item.notReady])).toEqual([['orders-db', 'RDS instance is backing-up, not available']]);
+    expect(backend.createCalls).toBe(0);
+    // A dry run queues nothing: it says what it found.
+    expect(dryRun).toMatchObject({ queued: 0, failed: 2 });
+    expect(queued).toHaveLength(1);
+  });
+
   it('never runs more creates at once than the concurrency limit', async () => {
     let running = 0;
     let peak = 0;
