@@ -9,6 +9,7 @@ import {
   type Filter,
 } from '@aws-sdk/client-ec2';
 import type { Plan, ResourceType } from '../domain/plan-schema.js';
+import { isDrillRestore } from '../domain/plan-selection.js';
 import { fromTagList, TAG, toTagList } from '../domain/recovery-point-tags.js';
 import type { ProtectedResource, SnapshotBackend } from '../use-cases/create-snapshots.js';
 
@@ -19,11 +20,6 @@ const SNAPSHOTTABLE_INSTANCE_STATES = ['running', 'stopping', 'stopped'];
 
 function selectionFilter(plan: Plan): Filter {
   return { Name: `tag:${plan.selection.tagKey}`, Values: plan.selection.tagValues };
-}
-
-/** Resources this stack created itself (drill restores) carry our ownership tag: never back them up. */
-function isOurs(tags: Record<string, string>): boolean {
-  return TAG.stack in tags;
 }
 
 /** EBS volumes (CreateSnapshot) and EC2 instances (CreateSnapshots, crash-consistent across volumes). */
@@ -47,7 +43,7 @@ export class Ec2SnapshotBackend implements SnapshotBackend {
       for await (const page of pages) {
         for (const volume of page.Volumes ?? []) {
           const tags = fromTagList(volume.Tags);
-          if (!volume.VolumeId || isOurs(tags)) continue;
+          if (!volume.VolumeId || isDrillRestore(tags)) continue;
           found.push({
             type: 'ebs-volume',
             id: volume.VolumeId,
@@ -66,7 +62,7 @@ export class Ec2SnapshotBackend implements SnapshotBackend {
       for await (const page of pages) {
         for (const instance of (page.Reservations ?? []).flatMap((reservation) => reservation.Instances ?? [])) {
           const tags = fromTagList(instance.Tags);
-          if (!instance.InstanceId || isOurs(tags)) continue;
+          if (!instance.InstanceId || isDrillRestore(tags)) continue;
           const state = instance.State?.Name ?? 'unknown';
           const volumeCount = (instance.BlockDeviceMappings ?? []).filter((mapping) => mapping.Ebs?.VolumeId).length;
           found.push({

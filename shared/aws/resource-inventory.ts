@@ -1,7 +1,8 @@
 import { paginateDescribeInstances, paginateDescribeVolumes, type EC2Client } from '@aws-sdk/client-ec2';
 import { paginateDescribeDBClusters, paginateDescribeDBInstances, type RDSClient } from '@aws-sdk/client-rds';
 import type { ResourceType } from '../domain/plan-schema.js';
-import { fromTagList, TAG, type Tags } from '../domain/recovery-point-tags.js';
+import { isDrillRestore } from '../domain/plan-selection.js';
+import { fromTagList, type Tags } from '../domain/recovery-point-tags.js';
 
 export interface InventoryResource {
   type: ResourceType;
@@ -16,12 +17,12 @@ export interface InventoryResource {
 
 /**
  * Every volume, live instance, RDS instance and DB cluster in a Region, for coverage: what no plan protects.
- * Resources this stack created itself (drill restores) are left out.
+ * Drill restores are left out.
  */
 export async function listAllResources(ec2: EC2Client, rds: RDSClient): Promise<InventoryResource[]> {
   const resources: InventoryResource[] = [];
   const add = (type: ResourceType, id: string | undefined, tags: Tags, coveredBy: string[] = [], createdAt?: Date) => {
-    if (!id || TAG.stack in tags) return;
+    if (!id || isDrillRestore(tags)) return;
     resources.push({ type, id, tags, coveredBy, ...(tags.Name ? { name: tags.Name } : {}), ...(createdAt ? { createdAt } : {}) });
   };
   for await (const page of paginateDescribeVolumes({ client: ec2, pageSize: 500 }, {})) {

@@ -3,6 +3,7 @@ import { DescribeInstancesCommand, DescribeVolumesCommand, EC2Client } from '@aw
 import { DescribeDBClustersCommand, DescribeDBInstancesCommand, RDSClient } from '@aws-sdk/client-rds';
 import { mockClient } from 'aws-sdk-client-mock';
 import { listAllResources } from '../../../shared/aws/resource-inventory.js';
+import { TAG } from '../../../shared/domain/recovery-point-tags.js';
 
 const ec2 = mockClient(EC2Client);
 const rds = mockClient(RDSClient);
@@ -45,5 +46,21 @@ describe('listAllResources', () => {
       ['aurora-cluster', 'orders', '2026-04-01T00:00:00.000Z'],
     ]);
     expect(resources[0]?.coveredBy).toEqual(['i-app']);
+  });
+
+  it('leaves out drill restores, and counts a database restored by hand from our snapshot (carrying our tags) like any other', async () => {
+    // Prepare
+    const ours = [{ Key: TAG.stack, Value: 'bo-prod' }];
+    const drill = [...ours, { Key: TAG.drillId, Value: 'drill-20261126-1500-3f9a0c1d' }];
+    ec2.on(DescribeVolumesCommand).resolves({ Volumes: [{ VolumeId: 'vol-drill', Tags: drill }, { VolumeId: 'vol-app', Tags: [] }] });
+    ec2.on(DescribeInstancesCommand).resolves({ Reservations: [] });
+    rds.on(DescribeDBInstancesCommand).resolves({ DBInstances: [{ DBInstanceIdentifier: 'bo-drill-20261126-1500-3f9a0c1d', TagList: drill }, { DBInstanceIdentifier: 'orders-restored', TagList: ours }] });
+    rds.on(DescribeDBClustersCommand).resolves({ DBClusters: [] });
+
+    // Act
+    const resources = await listAllResources(new EC2Client({ region: 'eu-west-1' }), new RDSClient({ region: 'eu-west-1' }));
+
+    // Assess
+    expect(resources.map((resource) => resource.id)).toEqual(['vol-app', 'orders-restored']);
   });
 });

@@ -58,17 +58,18 @@ describe('Ec2SnapshotBackend', () => {
     expect(ec2Mock.commandCalls(DescribeVolumesCommand)[0]?.args[0].input.Filters).toEqual([{ Name: 'tag:backup:plan', Values: ['gold'] }]);
   });
 
-  it('never selects a resource this stack created itself, such as a drill restore', async () => {
+  it('never selects a drill restore, but selects a volume that carries our tags because it was restored from one of our snapshots', async () => {
     ec2Mock.on(DescribeVolumesCommand).resolves({
       Volumes: [
         { VolumeId: 'vol-user', Tags: [{ Key: 'backup:plan', Value: 'gold' }] },
-        { VolumeId: 'vol-drill', Tags: [{ Key: 'backup:plan', Value: 'gold' }, { Key: TAG.stack, Value: 'any' }] },
+        { VolumeId: 'vol-drill', Tags: [{ Key: 'backup:plan', Value: 'gold' }, { Key: TAG.stack, Value: 'any' }, { Key: TAG.drillId, Value: 'drill-20261126-1500-3f9a0c1d' }] },
+        { VolumeId: 'vol-restored', Tags: [{ Key: 'backup:plan', Value: 'gold' }, { Key: TAG.stack, Value: 'any' }, { Key: TAG.slot, Value: '2026-11-26T12:00Z' }] },
       ],
     });
 
     const found = await new Ec2SnapshotBackend(new EC2Client(region)).findResources(planFixture(), ['ebs-volume']);
 
-    expect(found.map((resource) => resource.id)).toEqual(['vol-user']);
+    expect(found.map((resource) => resource.id)).toEqual(['vol-user', 'vol-restored']);
   });
 
   it('pages through instances across reservations, marks pending ones not ready, and counts their EBS volumes', async () => {
@@ -154,6 +155,20 @@ describe('RdsSnapshotBackend', () => {
       ['member', 'member of DB cluster aurora-1: select the cluster as aurora-cluster instead'],
     ]);
     expect(markers).toEqual([undefined, 'm2']);
+  });
+
+  it('selects a database restored by hand from one of our snapshots (it may carry their tags), never a drill restore', async () => {
+    const gold = { Key: 'backup:plan', Value: 'gold' };
+    rdsMock.on(DescribeDBInstancesCommand).resolves({
+      DBInstances: [
+        { DBInstanceIdentifier: 'orders-restored', DBInstanceStatus: 'available', TagList: [gold, { Key: TAG.stack, Value: 's' }, { Key: TAG.plan, Value: 'gold' }] },
+        { DBInstanceIdentifier: 'bo-drill-20261126-1500-3f9a0c1d', DBInstanceStatus: 'available', TagList: [gold, { Key: TAG.stack, Value: 's' }, { Key: TAG.drillId, Value: 'drill-20261126-1500-3f9a0c1d' }] },
+      ],
+    });
+
+    const found = await new RdsSnapshotBackend(new RDSClient(region)).findResources(planFixture(), ['rds-instance']);
+
+    expect(found.map((resource) => resource.id)).toEqual(['orders-restored']);
   });
 
   it('pages through clusters', async () => {
