@@ -31,15 +31,22 @@ export class SqsCopyBacklog implements CopyBacklog, CopyBacklogReader {
 
   async receive(max: number): Promise<BacklogEntry[]> {
     const result = await this.sqs.send(new ReceiveMessageCommand({ QueueUrl: this.queueUrl, MaxNumberOfMessages: Math.min(10, max), WaitTimeSeconds: 0 }));
-    return (result.Messages ?? []).flatMap((message) => {
+    const unreadable: BacklogEntry[] = [];
+    const entries = (result.Messages ?? []).flatMap((message) => {
       try {
         return [{ copy: revive(JSON.parse(message.Body ?? '')), receipt: message.ReceiptHandle ?? '' }];
       } catch {
         // Unreadable: it can never be copied; the reconciler still finds the source by listing.
-        void this.remove([{ copy: undefined as never, receipt: message.ReceiptHandle ?? '' }]);
+        unreadable.push({ copy: undefined as never, receipt: message.ReceiptHandle ?? '' });
         return [];
       }
     });
+    try {
+      await this.remove(unreadable);
+    } catch {
+      // Not deleted now: it reappears after the visibility timeout and is deleted then.
+    }
+    return entries;
   }
 
   async remove(entries: readonly BacklogEntry[]): Promise<void> {
