@@ -177,6 +177,39 @@ export function observabilityResources(config: PlansConfig): Record<string, unkn
     ComparisonOperator: 'GreaterThanThreshold',
     TreatMissingData: 'notBreaching',
   });
+  // The alarm above stays raised while any payload waits in the queue: this one tells of each new one.
+  resources.SchedulerDeadLetterQueueNewPayloadAlarm = alarm({
+    AlarmDescription: 'A schedule could not invoke its target again: a new payload reached the scheduler dead-letter queue',
+    Namespace: 'AWS/SQS',
+    MetricName: 'NumberOfMessagesSent',
+    Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': ['SchedulerDeadLetterQueue', 'QueueName'] } }],
+    Statistic: 'Sum',
+    Period: 300,
+    EvaluationPeriods: 1,
+    Threshold: 0,
+    ComparisonOperator: 'GreaterThanThreshold',
+    TreatMissingData: 'notBreaching',
+  });
+  // A drill execution that ends without its report (an uncaught runtime error, the 48 h limit, a stop by hand)
+  // sends no email of its own.
+  for (const [metric, what] of [
+    ['ExecutionsFailed', 'failed'],
+    ['ExecutionsTimedOut', 'timed out'],
+    ['ExecutionsAborted', 'was stopped'],
+  ] as const) {
+    resources[`RestoreDrill${metric}Alarm`] = alarm({
+      AlarmDescription: `A restore drill execution ${what}: look at its history in Step Functions; its cleanup may not have run`,
+      Namespace: 'AWS/States',
+      MetricName: metric,
+      Dimensions: [{ Name: 'StateMachineArn', Value: { Ref: 'RestoreDrillStateMachine' } }],
+      Statistic: 'Sum',
+      Period: 300,
+      EvaluationPeriods: 1,
+      Threshold: 0,
+      ComparisonOperator: 'GreaterThanThreshold',
+      TreatMissingData: 'notBreaching',
+    });
+  }
   resources.BackupDashboard = dashboard(config);
   return resources;
 }

@@ -57,6 +57,20 @@ describe('alarms, dashboard and notifications in the packaged template', () => {
     }
   });
 
+  it('alarms on each new payload in the scheduler dead-letter queue, and on every drill execution that failed, timed out or was stopped', () => {
+    const queue = { 'Fn::GetAtt': ['SchedulerDeadLetterQueue', 'QueueName'] };
+    expect(alarms().filter((alarm) => alarm.Namespace === 'AWS/SQS' && dimension(alarm, 'QueueName') !== undefined && JSON.stringify(dimension(alarm, 'QueueName')) === JSON.stringify(queue)).map((alarm) => alarm.MetricName).sort()).toEqual([
+      'ApproximateNumberOfMessagesVisible',
+      'NumberOfMessagesSent',
+    ]);
+    const drills = alarms().filter((alarm) => alarm.Namespace === 'AWS/States');
+    expect(drills.map((alarm) => alarm.MetricName).sort()).toEqual(['ExecutionsAborted', 'ExecutionsFailed', 'ExecutionsTimedOut']);
+    for (const alarm of drills) {
+      expect(dimension(alarm, 'StateMachineArn')).toEqual({ Ref: 'RestoreDrillStateMachine' });
+      expect(template.Resources.RestoreDrillStateMachine?.Type).toBe('AWS::StepFunctions::StateMachine');
+    }
+  });
+
   it('sends every alarm to the notifications topic', () => {
     for (const alarm of alarms()) expect([alarm.id, alarm.AlarmActions]).toEqual([alarm.id, [{ Ref: 'NotificationsTopic' }]]);
   });
