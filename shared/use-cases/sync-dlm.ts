@@ -160,14 +160,19 @@ export async function syncDlmPolicies(input: { config: PlansConfig; dryRun: bool
 
   for (const plan of dlmPlans) {
     const attempts = new Attempts();
-    const [current, ...duplicates] = byPlan.get(plan.id) ?? [];
+    const policies = byPlan.get(plan.id) ?? [];
     let desired: DlmPolicy;
     try {
       desired = desiredDlmPolicy(plan, { stack: deps.stack, primaryRegion: config.primaryRegion, executionRoleArn: deps.executionRoleArn });
     } catch (error) {
-      record(failed({ planId: plan.id, action: current ? 'update' : 'create', ...(current ? { policyId: current.policyId } : {}), changes: [], attempts: 0 }, error));
+      const first = policies[0];
+      record(failed({ planId: plan.id, action: first ? 'update' : 'create', ...(first ? { policyId: first.policyId } : {}), changes: [], attempts: 0 }, error));
       continue;
     }
+    // Of several policies (a replace whose delete failed), keep one that already matches the plan: keeping the
+    // stale one would replace it again and delete the right one, leaving its snapshots to no policy.
+    const current = policies.find((policy) => !diffDlmPolicies(desired, policy.policy).length) ?? policies[0];
+    const duplicates = policies.filter((policy) => policy !== current);
     // Only now: a plan the translation refuses keeps every policy it has, duplicates included.
     for (const duplicate of duplicates) deletions.push({ planId: plan.id, policy: duplicate, reason: 'duplicate' });
     if (!current) {

@@ -262,6 +262,25 @@ describe('syncDlmPolicies', () => {
     expect(dlm.planPolicies('gold').map((policy) => policy.PolicyId)).toEqual([firstId]);
   });
 
+  it('after a replace whose delete failed, keeps the new policy that matches the plan and deletes the stale one, creating nothing', async () => {
+    // Prepare: gold's old policy (volumes) and, made by a replace whose delete then failed, its new one (instances).
+    const stale = dlm.add({ ...structuredClone(desiredOf('gold')), PolicyDetails: { ...structuredClone(desiredOf('gold').PolicyDetails), ResourceTypes: ['INSTANCE'] } });
+    const fresh = dlm.add(structuredClone(desiredOf('gold')));
+    expect(stale < fresh).toBe(true);
+    dlmMock.resetHistory();
+
+    // Act
+    const summary = await sync();
+
+    // Assess
+    expect(summary.outcomes.filter((outcome) => outcome.planId === 'gold').map((outcome) => [outcome.action, outcome.policyId])).toEqual([
+      ['unchanged', fresh],
+      ['delete', stale],
+    ]);
+    expect(dlm.planPolicies('gold').map((policy) => policy.PolicyId)).toEqual([fresh]);
+    expect(dlmMock.commandCalls(CreateLifecyclePolicyCommand).filter((call) => call.args[0].input.Tags?.[TAG.plan] === 'gold')).toHaveLength(0);
+  });
+
   it('refuses a plan it cannot translate and changes nothing for it, not even its duplicate policies', async () => {
     // Prepare: gold's policy exists twice (a replace whose delete failed), then gold asks for a zone with daylight saving time.
     await sync();
