@@ -253,6 +253,10 @@ function parseDayOfWeek(text: string): DayOfWeekRule {
       `day-of-week field '${text}' is not valid; 'nL', 'n#k' and '?' must stand alone (e.g. 6L, 3#2)`,
     );
   }
+  if (upper.includes('/')) {
+    // EventBridge takes no step in this field (its wildcards there are , - * ? L #) and refuses the schedule.
+    throw new ScheduleExpressionError(`day-of-week field '${text}' is not valid; EventBridge allows no '/' step there: list the days instead (e.g. MON,WED,FRI)`);
+  }
   return { kind: 'days', days: parseValueList(DAY_OF_WEEK_FIELD, text) };
 }
 

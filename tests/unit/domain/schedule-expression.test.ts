@@ -185,6 +185,8 @@ describe('parseScheduleExpression', () => {
       ['cron(0/60 * * * ? *)', "minutes field step '60' in '0/60' must be a whole number from 1 to 59"],
       ['cron(0 */ * * ? *)', "hours field step '' in '*/' must be a whole number from 1 to 23"],
       ['cron(0 0 1/2/3 * ? *)', "day-of-month field '1/2/3' has more than one '/'"],
+      ['cron(0 2 ? * 1/2 *)', "day-of-week field '1/2' is not valid; EventBridge allows no '/' step there: list the days instead (e.g. MON,WED,FRI)"],
+      ['cron(0 2 ? * MON-FRI/2 *)', "day-of-week field 'MON-FRI/2' is not valid; EventBridge allows no '/' step there: list the days instead (e.g. MON,WED,FRI)"],
     ])('rejects the bad step in %s', (source, message) => {
       // Prepare / Act
       const error = parseError(source);
