@@ -65,6 +65,17 @@ export function isValidTimezone(timezone: string): boolean {
 }
 
 /**
+ * The IANA spelling of a zone Intl takes written otherwise (`europe/paris` → `Europe/Paris`), or undefined when
+ * it is written as IANA writes it (a link such as US/Pacific included). Intl ignores case; EventBridge
+ * Scheduler, which gets the name as written, may not.
+ */
+export function timezoneRespelling(timezone: string): string | undefined {
+  if (!isValidTimezone(timezone)) return undefined;
+  const resolved = new Intl.DateTimeFormat('en-US', { timeZone: timezone }).resolvedOptions().timeZone;
+  return resolved !== timezone && resolved.toLowerCase() === timezone.toLowerCase() ? resolved : undefined;
+}
+
+/**
  * UTC offset in minutes of `timezone` at instant `epochMs` (+330 in Asia/Kolkata, -210 in America/St_Johns).
  * @throws RangeError for an unknown zone or an invalid instant.
  */

@@ -581,6 +581,25 @@ describe('parsePlansFile', () => {
       expect(issue.message).toContain('expected an IANA name');
     });
 
+    it.each([
+      ['europe/paris', 'Europe/Paris'],
+      ['utc', 'UTC'],
+    ])('rejects timezone %s written otherwise than IANA writes it, giving the spelling to use', (written, iana) => {
+      // Prepare
+      const source = plansYaml(['  timezone: UTC', `  timezone: ${written}`]);
+
+      // Act
+      const issue = onlyIssue(source);
+
+      // Assess
+      expect(whereOf(issue)).toEqual({ file: FILE, planId: undefined, path: 'defaults.timezone', line: 4 });
+      expect(issue.message).toBe(`timezone "${written}" must be written as IANA writes it: "${iana}" (EventBridge Scheduler takes the name as written)`);
+    });
+
+    it('accepts an IANA link such as US/Pacific as written', () => {
+      expect(parsePlansFile(plansYaml(['  timezone: UTC', '  timezone: US/Pacific']), FILE).plans[0]?.schedule.timezone).toBe('US/Pacific');
+    });
+
     it('rejects a duration written in words, showing the accepted format', () => {
       // Prepare
       const source = plansYaml(['    rpo: 8h', '    rpo: 8 hours']);
