@@ -24,6 +24,8 @@ const GAP_CHECK_FROM = new Date('2026-01-01T00:00:00Z');
 
 const PLAN_ID = /^[a-z][a-z0-9]*(?:-[a-z0-9]+)*$/;
 const PLAN_ID_MAX_LENGTH = 32;
+/** A snapshot holds at most 50 tags; the stack's own take up to 12 (6 on every point, 6 more on a copy). */
+const MAX_COPIED_SOURCE_TAGS = 38;
 const KMS_KEY_ID = /^(?:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|mrk-[0-9a-f]{32}|alias\/[A-Za-z0-9/_-]{1,250}|arn:aws[a-z-]*:kms:([a-z0-9-]+):\d{12}:(?:key\/[A-Za-z0-9-]+|alias\/[A-Za-z0-9/_-]+))$/;
 const KMS_HELP = 'a key id, mrk- id, alias/name or key/alias ARN in that Region';
 
@@ -167,7 +169,19 @@ function buildPlansFileSchema() {
     schedule: scheduleSchema,
     rpo: duration('the recovery point objective'),
     rto: duration('the recovery time objective'),
-    snapshot: z._default(z.strictObject({ copySourceTags: z._default(z.array(tagKey), []) }), { copySourceTags: [] }),
+    snapshot: z._default(
+      z.strictObject({
+        copySourceTags: z._default(
+          z.array(tagKey).check(
+            z.maxLength(MAX_COPIED_SOURCE_TAGS, {
+              error: `must list at most ${MAX_COPIED_SOURCE_TAGS} tag keys: EBS and RDS keep at most 50 tags on a snapshot, and the stack writes up to ${50 - MAX_COPIED_SOURCE_TAGS} of its own (ownership, plan, slot and, on copies, the copy's)`,
+            }),
+          ),
+          [],
+        ),
+      }),
+      { copySourceTags: [] },
+    ),
     retention: retentionSchema,
     copies: z._default(z.array(copySchema, { error: 'must be a list of copy rules' }), []),
     drill: z.optional(drillSchema),

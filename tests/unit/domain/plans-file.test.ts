@@ -600,6 +600,19 @@ describe('parsePlansFile', () => {
       expect(parsePlansFile(plansYaml(['  timezone: UTC', '  timezone: US/Pacific']), FILE).plans[0]?.schedule.timezone).toBe('US/Pacific');
     });
 
+    it('rejects more source tags to copy than a snapshot can hold beside the stack\'s own, and takes 38', () => {
+      const keys = (count: number) => Array.from({ length: count }, (_, index) => `k${index}`).join(', ');
+      const withKeys = (count: number) => plansYaml(['    rto: 1h\n', `    rto: 1h\n    snapshot:\n      copySourceTags: [${keys(count)}]\n`]);
+
+      const issue = onlyIssue(withKeys(39));
+
+      expect(whereOf(issue)).toMatchObject({ file: FILE, planId: 'gold', path: 'snapshot.copySourceTags' });
+      expect(issue.message).toBe(
+        'must list at most 38 tag keys: EBS and RDS keep at most 50 tags on a snapshot, and the stack writes up to 12 of its own (ownership, plan, slot and, on copies, the copy\'s)',
+      );
+      expect(parsePlansFile(withKeys(38), FILE).plans[0]?.snapshot.copySourceTags).toHaveLength(38);
+    });
+
     it('rejects a duration written in words, showing the accepted format', () => {
       // Prepare
       const source = plansYaml(['    rpo: 8h', '    rpo: 8 hours']);
