@@ -12,6 +12,7 @@ import type { PlansConfig } from '../shared/domain/plan-schema.js';
 import { DEFAULT_PLANS_FILE, parsePlansFile } from '../shared/domain/plans-file.js';
 import { isKnownRegion } from '../shared/domain/regions.js';
 import { slotFor } from '../shared/domain/schedule-slot.js';
+import { ConfigurationError } from '../shared/runtime/environment.js';
 import { findPlan } from '../shared/runtime/plans.js';
 import { CREATE_SNAPSHOTS_DEFAULTS, createSnapshots } from '../shared/use-cases/create-snapshots.js';
 import { PRUNE_DEFAULTS, pruneEveryRegion, pruneRegionsOf, type SnapshotOutcome } from '../shared/use-cases/prune-recovery-points.js';
@@ -68,15 +69,17 @@ Usage:
 
 Options for commands that call AWS:
   --plans <file>       plans file (default: $PLANS_FILE or ${DEFAULT_PLANS_FILE})
-  --region <region>    AWS Region (default: the plans file's primaryRegion)
+  --region <region>    AWS Region, for backup run, prune and dlm sync (default: the plans file's primaryRegion)
   --profile <name>     credentials profile (default: the standard AWS credential chain)
   --endpoint <url>     send every AWS call to this endpoint (the local sandbox's moto_server)
   --stack <name>       value of the ownership tag (default: $STACK_NAME or backup-orchestrator-prod)
   --json               machine-readable output
   -h, --help           this help
 
+A command refuses an option it does not take (exit 2), rather than ignore it.
+
 Exit codes: 0 all good, 1 problems found (e.g. a snapshot failed, a drill failed, the report lists problems),
-2 bad input (arguments or plans file; nothing was changed).
+2 bad input (arguments, plans file or an environment setting; nothing was changed).
 
 Examples:
   backup-orchestrator plan validate                                 check backup-plans.yml before a deploy
@@ -109,6 +112,37 @@ const OPTIONS = {
 } satisfies ParseArgsConfig['options'];
 
 type Options = { [K in keyof typeof OPTIONS]?: (typeof OPTIONS)[K]['type'] extends 'boolean' ? boolean : string };
+
+/**
+ * The options each command reads. Any other is refused before anything runs: an option a command ignored
+ * would do something else than asked (`drill start --dry-run` would start a drill, `prune --plan gold` prune
+ * every plan).
+ */
+const COMMAND_OPTIONS: Record<string, ReadonlyArray<keyof typeof OPTIONS>> = {
+  'plan validate': ['plans', 'json'],
+  'plan show': ['plans', 'json'],
+  'backup run': ['plans', 'plan', 'at', 'dry-run', 'region', 'profile', 'endpoint', 'stack', 'json'],
+  reconcile: ['plans', 'at', 'dry-run', 'profile', 'endpoint', 'stack', 'json'],
+  prune: ['plans', 'at', 'dry-run', 'region', 'profile', 'endpoint', 'stack', 'json'],
+  report: ['plans', 'at', 'send', 'topic', 'activity-table', 'profile', 'endpoint', 'stack', 'json'],
+  'dlm sync': ['plans', 'execution-role', 'dry-run', 'region', 'profile', 'endpoint', 'stack', 'json'],
+  'drill start': ['plans', 'plan', 'resource', 'region', 'wait', 'state-machine', 'profile', 'endpoint', 'stack', 'json'],
+  'drill status': ['plans', 'profile', 'endpoint', 'json'],
+};
+
+/** Refuses an option the command does not read, naming it and what the command takes. */
+function checkCommandOptions(command: string, sub: string | undefined, options: Options): void {
+  const key = COMMAND_OPTIONS[`${command} ${sub ?? ''}`] ? `${command} ${sub ?? ''}` : command;
+  const allowed = COMMAND_OPTIONS[key];
+  // An unknown command or subcommand is refused by its own handler, with what it takes.
+  if (!allowed) return;
+  const refused = Object.keys(options).filter((name) => name !== 'help' && !allowed.includes(name as keyof typeof OPTIONS));
+  if (refused.length) {
+    throw new BadInputError(`${refused.map((name) => `--${name}`).join(', ')} ${refused.length === 1 ? 'is not an option' : 'are not options'} of "${key}"; nothing was done`, [
+      `"${key}" takes ${allowed.map((name) => `--${name}`).join(', ')}`,
+    ]);
+  }
+}
 
 /** The DR Regions of the plans' copy rules. */
 function copyRegionsOf(config: PlansConfig): string[] {
@@ -288,6 +322,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
       return command || options.help ? EXIT.ok : EXIT.badInput;
     }
     checkCommonOptions(command, options);
+    checkCommandOptions(command, sub, options);
     if (command === 'plan') return await planCommand(sub, rest, options, io);
     if (command === 'backup') return await backupCommand(sub, options, io);
     if (command === 'prune') return await pruneCommand(sub, options, io);
@@ -297,7 +332,8 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     if (command === 'report') return await reportCommand(sub, options, io);
     throw new BadInputError(`unknown command "${command}"`, ['commands: plan validate, plan show, backup run, prune, reconcile, dlm sync, drill start, drill status, report; see --help']);
   } catch (error) {
-    if (error instanceof PlanValidationError || error instanceof BadInputError || error instanceof UnknownPlanError) {
+    // A ConfigurationError is a variable of the environment that cannot be read (API_RATE_SHARE=half): bad input too.
+    if (error instanceof PlanValidationError || error instanceof BadInputError || error instanceof UnknownPlanError || error instanceof ConfigurationError) {
       io.stderr(`error: ${error.message}`);
       return EXIT.badInput;
     }
