@@ -23,7 +23,23 @@ export interface ClientSettings {
   region: string;
   endpoint?: string;
   maxAttempts?: number;
+  /** How long an attempt may wait to connect, and then without a byte from the service (default CLIENT_TIMEOUTS). */
+  timeouts?: ClientTimeouts;
 }
+
+export interface ClientTimeouts {
+  connectionMs: number;
+  socketMs: number;
+}
+
+/**
+ * Without a timeout the SDK waits on a stalled connection for ever: the attempt never ends, its retries never run,
+ * and the function is killed at its own timeout with the rest of its run undone. Every call here answers within
+ * seconds, so an attempt silent for 30 s fails as a TimeoutError (transient: retried, and a create looks for its
+ * result first). Lambda's Invoke answers only when the validation function returns: up to the drill step's 900 s.
+ */
+export const CLIENT_TIMEOUTS: ClientTimeouts = { connectionMs: 3_000, socketMs: 30_000 };
+const INVOKE_TIMEOUTS: ClientTimeouts = { connectionMs: 3_000, socketMs: 880_000 };
 
 type ClientClass<T> = new (config: Record<string, unknown>) => T;
 type AnyClient = { middlewareStack: MiddlewareStack<object, object> };
@@ -44,7 +60,8 @@ export function onClientCreated(hook: (client: AnyClient, info: { service: strin
 }
 
 function build<T>(kind: string, Client: ClientClass<T>, settings: ClientSettings): T {
-  const key = `${kind}|${settings.region}|${settings.endpoint ?? ''}|${settings.maxAttempts ?? ''}`;
+  const timeouts = settings.timeouts ?? (kind === 'lambda' ? INVOKE_TIMEOUTS : CLIENT_TIMEOUTS);
+  const key = `${kind}|${settings.region}|${settings.endpoint ?? ''}|${settings.maxAttempts ?? ''}|${timeouts.connectionMs}/${timeouts.socketMs}`;
   let client = cache.get(key) as T | undefined;
   if (!client) {
     const maxAttempts = settings.maxAttempts ?? 6;
@@ -54,6 +71,7 @@ function build<T>(kind: string, Client: ClientClass<T>, settings: ClientSettings
       region: settings.region,
       retryMode: 'adaptive',
       maxAttempts,
+      requestHandler: { connectionTimeout: timeouts.connectionMs, socketTimeout: timeouts.socketMs },
       ...(retryStrategy ? { retryStrategy } : {}),
       ...(settings.endpoint ? { endpoint: settings.endpoint } : {}),
     });
