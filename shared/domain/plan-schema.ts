@@ -10,7 +10,7 @@ import {
   ScheduleExpressionError,
   type ScheduleExpression,
 } from './schedule-expression.js';
-import { isValidTimezone, timezoneRespelling } from './zoned-time.js';
+import { isValidTimezone, timezoneSpellingIssue } from './zoned-time.js';
 
 export { RESOURCE_TYPES, type ResourceType } from './resource-types.js';
 export const DLM_RESOURCE_TYPES: readonly ResourceType[] = ['ebs-volume', 'ec2-instance'];
@@ -62,8 +62,8 @@ function buildPlansFileSchema() {
     z.refine(isValidTimezone, {
       error: (issue) => `unknown timezone "${String(issue.input)}" (expected an IANA name such as UTC or Europe/Paris)`,
     }),
-    z.refine((zone: string) => !timezoneRespelling(zone), {
-      error: (issue) => `timezone "${String(issue.input)}" must be written as IANA writes it: "${timezoneRespelling(String(issue.input))}" (EventBridge Scheduler takes the name as written)`,
+    z.refine((zone: string) => !timezoneSpellingIssue(zone), {
+      error: (issue) => `timezone "${String(issue.input)}": ${timezoneSpellingIssue(String(issue.input))} (EventBridge Scheduler takes the name as written)`,
     }),
   );
 

@@ -65,14 +65,18 @@ export function isValidTimezone(timezone: string): boolean {
 }
 
 /**
- * The IANA spelling of a zone Intl takes written otherwise (`europe/paris` → `Europe/Paris`), or undefined when
- * it is written as IANA writes it (a link such as US/Pacific included). Intl ignores case; EventBridge
- * Scheduler, which gets the name as written, may not.
+ * Why a zone name Intl takes is not written as IANA writes it, or undefined when it is (a link such as US/Pacific
+ * included). Intl ignores case, and EventBridge Scheduler, which gets the name as written, may not. Every part of
+ * an IANA name begins with a capital (Europe/Paris, US/Pacific, UTC, Etc/GMT+5).
  */
-export function timezoneRespelling(timezone: string): string | undefined {
+export function timezoneSpellingIssue(timezone: string): string | undefined {
   if (!isValidTimezone(timezone)) return undefined;
   const resolved = new Intl.DateTimeFormat('en-US', { timeZone: timezone }).resolvedOptions().timeZone;
-  return resolved !== timezone && resolved.toLowerCase() === timezone.toLowerCase() ? resolved : undefined;
+  if (resolved !== timezone && resolved.toLowerCase() === timezone.toLowerCase()) return `write it as IANA writes it: "${resolved}"`;
+  if (timezone.split('/').some((part) => !/^[A-Z]/.test(part))) {
+    return `write it as IANA writes it, each part with its capital (e.g. Asia/Kolkata, US/Pacific, UTC); Intl knows it as "${resolved}"`;
+  }
+  return undefined;
 }
 
 /**
