@@ -169,9 +169,13 @@ export async function syncDlmPolicies(input: { config: PlansConfig; dryRun: bool
       record(failed({ planId: plan.id, action: first ? 'update' : 'create', ...(first ? { policyId: first.policyId } : {}), changes: [], attempts: 0 }, error));
       continue;
     }
-    // Of several policies (a replace whose delete failed), keep one that already matches the plan: keeping the
-    // stale one would replace it again and delete the right one, leaving its snapshots to no policy.
-    const current = policies.find((policy) => !diffDlmPolicies(desired, policy.policy).length) ?? policies[0];
+    // Of several policies (a replace whose delete failed), keep one that already matches the plan, else one that
+    // an update can bring to it: keeping the stale one would replace it again and delete the right one, leaving
+    // its snapshots to no policy.
+    const current =
+      policies.find((policy) => !diffDlmPolicies(desired, policy.policy).length) ??
+      policies.find((policy) => !needsNewDlmPolicy(desired, policy.policy)) ??
+      policies[0];
     const duplicates = policies.filter((policy) => policy !== current);
     // Only now: a plan the translation refuses keeps every policy it has, duplicates included.
     for (const duplicate of duplicates) deletions.push({ planId: plan.id, policy: duplicate, reason: 'duplicate' });

@@ -281,6 +281,28 @@ describe('syncDlmPolicies', () => {
     expect(dlmMock.commandCalls(CreateLifecyclePolicyCommand).filter((call) => call.args[0].input.Tags?.[TAG.plan] === 'gold')).toHaveLength(0);
   });
 
+  it('when no policy matches the plan, updates in place the one that needs no replacing and deletes the stale one', async () => {
+    // Prepare: the stale policy (instances) and the one a replace made (volumes); then the plan's retention changed.
+    const stale = dlm.add({ ...structuredClone(desiredOf('gold')), PolicyDetails: { ...structuredClone(desiredOf('gold').PolicyDetails), ResourceTypes: ['INSTANCE'] } });
+    const fresh = dlm.add(structuredClone(desiredOf('gold')));
+    const longer: PlansConfig = {
+      ...CONFIG,
+      plans: CONFIG.plans.map((plan) => (plan.id === 'gold' ? { ...plan, retention: { ...plan.retention, count: 21 } } : plan)),
+    };
+    dlmMock.resetHistory();
+
+    // Act
+    const summary = await sync(longer);
+
+    // Assess
+    expect(summary.outcomes.filter((outcome) => outcome.planId === 'gold').map((outcome) => [outcome.action, outcome.status, outcome.policyId])).toEqual([
+      ['update', 'done', fresh],
+      ['delete', 'done', stale],
+    ]);
+    expect(dlm.planPolicies('gold').map((policy) => policy.PolicyId)).toEqual([fresh]);
+    expect(dlmMock.commandCalls(CreateLifecyclePolicyCommand).filter((call) => call.args[0].input.Tags?.[TAG.plan] === 'gold')).toHaveLength(0);
+  });
+
   it('refuses a plan it cannot translate and changes nothing for it, not even its duplicate policies', async () => {
     // Prepare: gold's policy exists twice (a replace whose delete failed), then gold asks for a zone with daylight saving time.
     await sync();
