@@ -70,7 +70,8 @@ export class Ec2SnapshotBackend implements SnapshotBackend {
             id: instance.InstanceId,
             tags,
             ...(volumeCount ? { volumeCount } : {}),
-            ...(SNAPSHOTTABLE_INSTANCE_STATES.includes(state) ? {} : { notReadyReason: `instance is ${state}` }),
+            // Only pending is listed besides the snapshottable states: it passes by itself within seconds.
+            ...(SNAPSHOTTABLE_INSTANCE_STATES.includes(state) ? {} : { notReadyReason: `instance is ${state}`, notReadyKind: 'transient' as const }),
           });
         }
       }

@@ -303,8 +303,8 @@ export function isInProgressElsewhere(outcome: ResourceOutcome): boolean {
   return outcome.status === 'skipped' && outcome.reason === IN_PROGRESS_ELSEWHERE;
 }
 
-/** How RDS refuses a snapshot of an instance or cluster in a state that does not allow one (backing-up, modifying). */
-const NOT_READY_YET = /^InvalidDB(?:Instance|Cluster)State(?:Fault)?$/;
+/** How RDS and EC2 refuse a snapshot of a resource in a state that does not allow one (backing-up, pending). */
+const NOT_READY_YET = /^(?:InvalidDB(?:Instance|Cluster)State(?:Fault)?|IncorrectState|IncorrectInstanceState)$/;
 
 /** True for a create that failed for a passing reason (throttled, 5xx, the per-volume rate) after its retries. */
 function isPassingFailure(outcome: ResourceOutcome): boolean {

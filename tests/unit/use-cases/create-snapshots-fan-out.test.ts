@@ -203,6 +203,18 @@ describe('createQueuedSnapshots with a resource the scheduled run found in a pas
     expect(backend.snapshots).toHaveLength(1);
   });
 
+  it('tries again an EC2 instance found pending while EC2 refuses its snapshots for that state', async () => {
+    const backend = new FakeEbs();
+    backend.failures.set('i-1', [awsError('IncorrectState')]);
+    const pending: SnapshotWorkItem = { ...waiting, resourceId: 'i-1', type: 'ec2-instance', notReady: 'instance is pending' };
+
+    const [busy] = await createQueuedSnapshots([{ item: pending, receiveCount: 1 }], deps(backend));
+    const [done] = await createQueuedSnapshots([{ item: pending, receiveCount: 2 }], deps(backend));
+
+    expect(busy).toMatchObject({ retry: true, outcome: { status: 'failed', kind: 'transient', errorName: 'IncorrectState' } });
+    expect(done).toMatchObject({ retry: false, outcome: { status: 'created' } });
+  });
+
   it('says so on the last delivery, and gives up at once on a refusal for another reason or for an item queued ready', async () => {
     const backend = new FakeEbs();
     backend.failures.set('orders-db', [awsError('InvalidDBClusterStateFault'), awsError('DBInstanceNotFound')]);
