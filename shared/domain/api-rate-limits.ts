@@ -1,7 +1,10 @@
 import type { BucketSize } from './token-bucket.js';
 
-/** A service whose API limits are known here: EC2 documents them; RDS publishes none per action. */
+/** A service whose API limits are known here: EC2 documents them per API, RDS one for all its API calls. */
 export type RateLimitedService = 'ec2' | 'rds';
+
+/** RDS's documented limit: 300 requests in a burst, then 12 a second, per account and Region, all calls together. */
+export const RDS_ACCOUNT_SIZE: BucketSize = { burst: 300, refillPerSecond: 12 };
 
 /** EC2's request-rate categories; each API has its own bucket of its category's size. */
 export type Ec2ApiCategory = 'resource-create-delete' | 'mutating' | 'non-mutating' | 'unfiltered-non-mutating';
@@ -53,7 +56,7 @@ export function apiBucketOf(
     const key = category === 'unfiltered-non-mutating' ? `ec2:${command}:unfiltered` : `ec2:${command}`;
     return { key, size: scaled(explicit ?? settings.overrides[`ec2:${category}`] ?? settings.overrides['ec2:*'] ?? EC2_CATEGORY_SIZES[category]) };
   }
-  const configured = explicit ?? settings.overrides[`${service}:*`];
+  const configured = explicit ?? settings.overrides[`${service}:*`] ?? (service === 'rds' ? RDS_ACCOUNT_SIZE : undefined);
   return configured ? { key: explicit ? `${service}:${command}` : `${service}:*`, size: scaled(configured) } : undefined;
 }
 

@@ -58,7 +58,14 @@ describe('EC2 API buckets', () => {
     expect(apiBucketOf(settings, 'ec2', 'CreateSnapshot')).toEqual({ key: 'ec2:CreateSnapshot', size: { burst: 50, refillPerSecond: 2.5 } });
     expect(apiBucketOf(settings, 'ec2', 'CopySnapshot')).toEqual({ key: 'ec2:CopySnapshot', size: { burst: 25, refillPerSecond: 2.5 } });
     expect(apiBucketOf(settings, 'ec2', 'DescribeVolumes', {})).toEqual({ key: 'ec2:DescribeVolumes:unfiltered', size: { burst: 25, refillPerSecond: 5 } });
-    expect(apiBucketOf(settings, 'rds', 'CreateDBSnapshot')).toBeUndefined();
+    expect(apiBucketOf(settings, 'sns', 'Publish')).toBeUndefined();
+  });
+
+  it('draws every RDS call from one bucket of RDS\'s documented 300 burst and 12 a second, scaled by the share', () => {
+    const settings = { share: 0.5, overrides: {} };
+    const buckets = ['CreateDBSnapshot', 'CopyDBClusterSnapshot', 'DeleteDBSnapshot', 'DescribeDBSnapshots'].map((api) => apiBucketOf(settings, 'rds', api));
+
+    expect(buckets).toEqual(Array.from({ length: 4 }, () => ({ key: 'rds:*', size: { burst: 150, refillPerSecond: 6 } })));
   });
 
   it('takes configured sizes by API, then by category, then for the whole service', () => {
