@@ -225,7 +225,7 @@ async function reconcileCommand(sub: string | undefined, options: Options, io: C
   const stack = options.stack ?? io.env.STACK_NAME ?? 'backup-orchestrator-prod';
   const now = timeOf(options, io, true);
   if (!options.json) io.stderr(`reconciling the DR copies of ${stack} in ${copyRegionsOf(config).join(', ') || 'no DR Region'}…`);
-  const summary = await runReconcile({ config, stack, now, dryRun: Boolean(options['dry-run']), env: io.env, ...(options.endpoint ? { endpoint: options.endpoint } : {}) });
+  const summary = await runReconcile({ config, stack, now, seenAt: () => io.now(), dryRun: Boolean(options['dry-run']), env: io.env, ...(options.endpoint ? { endpoint: options.endpoint } : {}) });
   io.stdout(options.json ? JSON.stringify(summary) : renderReconcile(summary));
   return reconcileFoundProblems(summary) ? EXIT.problems : EXIT.ok;
 }

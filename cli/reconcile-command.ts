@@ -6,10 +6,10 @@ import type { CopyOutcome } from '../shared/use-cases/copy-snapshots.js';
 import { reconcileCopies, type ReconcileSummary } from '../shared/use-cases/reconcile-copies.js';
 
 /** `backup-orchestrator reconcile`: the scheduled reconcile, run now from the operator's machine. */
-export function runReconcile(request: { config: PlansConfig; stack: string; now: Date; dryRun: boolean; endpoint?: string; env: NodeJS.ProcessEnv }): Promise<ReconcileSummary> {
+export function runReconcile(request: { config: PlansConfig; stack: string; now: Date; seenAt: () => Date; dryRun: boolean; endpoint?: string; env: NodeJS.ProcessEnv }): Promise<ReconcileSummary> {
   const { backend, keys } = copyAdapters(request.endpoint ? { endpoint: request.endpoint } : {});
   return reconcileCopies(
-    { now: request.now, dryRun: request.dryRun, seenAt: () => new Date() },
+    { now: request.now, dryRun: request.dryRun, seenAt: request.seenAt },
     { stack: request.stack, plans: request.config, backend, keys, settings: readCopySettings(request.env) },
   );
 }
