@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { CopyRule } from './plan-schema.js';
-import { formatSlot, parseSlot, RDS_IDENTIFIER_LIMIT, TAG, type RdsSnapshotFamily, type Tags } from './recovery-point-tags.js';
+import { formatSlot, parseSlot, RDS_IDENTIFIER_LIMIT, rdsSnapshotIdentifier, TAG, type RdsSnapshotFamily, type Tags } from './recovery-point-tags.js';
 import { groupRecoveryPoints, type SnapshotKind, type StoredSnapshot } from './recovery-points.js';
 import { planRetention } from './retention-planner.js';
 
@@ -105,6 +105,24 @@ export function rdsCopyIdentifier(sourceIdentifier: string, attempt: number, fam
   const hash = createHash('sha256').update(sourceIdentifier).digest('hex').slice(0, 8);
   const head = sourceIdentifier.slice(0, limit - suffix.length - hash.length - 1).replace(/-+$/, '');
   return `${head}-${hash}${suffix}`;
+}
+
+/**
+ * True unless an RDS snapshot's identifier is not the one this stack gives a snapshot with its tags: a point's
+ * (rdsSnapshotIdentifier of its plan, resource and slot) or a copy's (rdsCopyIdentifier of its source and attempt).
+ * One named otherwise is someone's own, made from ours with our tags copied onto it (a manual snapshot of a database
+ * restored from ours, a copy made with "copy tags"): never planned or deleted as ours. An EBS snapshot's id says
+ * nothing, so EBS snapshots answer true.
+ */
+export function isNamedAsOurs(snapshot: Pick<StoredSnapshot, 'kind' | 'id' | 'tags'>): boolean {
+  if (snapshot.kind === 'ebs') return true;
+  const family = snapshot.kind === 'rds-cluster' ? 'cluster' : 'instance';
+  const source = snapshot.tags[TAG.sourceSnapshotId];
+  if (source) return snapshot.id === rdsCopyIdentifier(source, copyAttemptOf(snapshot), family);
+  const slot = parseSlot(snapshot.tags[TAG.slot]);
+  const planId = snapshot.tags[TAG.plan];
+  const resourceId = snapshot.tags[TAG.resourceId];
+  return Boolean(slot && planId && resourceId) && snapshot.id === rdsSnapshotIdentifier(planId as string, resourceId as string, slot as Date, family);
 }
 
 /** When a copy began: our tag, else the service's start time. */

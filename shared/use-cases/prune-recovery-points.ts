@@ -3,6 +3,7 @@
  * plan with the pure retention planner, delete what it expires (oldest first, within a budget and the
  * invocation's time) and report every decision and every snapshot's outcome.
  */
+import { isNamedAsOurs } from '../domain/copies.js';
 import { classifyFailure } from '../domain/failure-classification.js';
 import type { Plan, PlansConfig, ResourceType } from '../domain/plan-schema.js';
 import { CLOCK_SKEW_MS } from '../domain/durations.js';
@@ -291,7 +292,10 @@ export async function pruneRecoveryPoints(request: PruneRequest, deps: PruneDeps
   const graceMs = deps.missedSlotGraceMs ?? PRUNE_DEFAULTS.missedSlotGraceMs;
 
   const retry = deps.retry ?? TRANSIENT_RETRY_DEFAULTS;
-  const snapshots = await listOurSnapshots(deps);
+  const listed = await listOurSnapshots(deps);
+  // An RDS snapshot carrying our tags but not the name we give (someone's own, with our tags copied): hands off.
+  const snapshots = listed.filter((snapshot) => isNamedAsOurs(snapshot));
+  const namedOtherwise = groupRecoveryPoints(listed.filter((snapshot) => !isNamedAsOurs(snapshot))).filter((point) => point.region === region);
   const points = groupRecoveryPoints(snapshots).filter((point) => point.region === region);
   // DLM's policy owns the retention of what it made, whatever engine the plan runs on now: never planned here.
   const madeByDlm = (point: StoredRecoveryPoint) => point.snapshots.some(isDlmSnapshot);
@@ -301,7 +305,7 @@ export async function pruneRecoveryPoints(request: PruneRequest, deps: PruneDeps
   const readable = (point: StoredRecoveryPoint) =>
     Boolean(point.tags[TAG.resourceId]) && (parseSlot(point.slot)?.getTime() ?? Number.POSITIVE_INFINITY) <= now.getTime() + CLOCK_SKEW_MS;
   const recognised = points.filter((point) => !madeByDlm(point) && readable(point));
-  const unrecognised = points.filter((point) => !madeByDlm(point) && !readable(point));
+  const unrecognised = [...points.filter((point) => !madeByDlm(point) && !readable(point)), ...namedOtherwise];
 
   // Existence is asked once for every resource of the Region, in the primary Region.
   const pointResource = (point: StoredRecoveryPoint) => ({ type: point.resourceType, id: point.resourceId });
@@ -463,6 +467,9 @@ async function deleteOne(
   const tags = snapshot.tags;
   if (tags[TAG.stack] !== deps.stack || tags[TAG.plan] !== point.planId || tags[TAG.resourceId] !== point.resourceId || tags[TAG.slot] !== point.slot) {
     return { status: 'failed', errorName: 'NotOurSnapshot', reason: `snapshot ${snapshot.id} does not carry this stack's tags for ${point.id}; not deleted` };
+  }
+  if (!isNamedAsOurs(snapshot)) {
+    return { status: 'failed', errorName: 'NotOurSnapshot', reason: `snapshot ${snapshot.id} carries this stack's tags but not the name it gives ${point.id}; not deleted` };
   }
   // Points with a pending snapshot are kept whole (unsettledAsPending); never cut a snapshot short regardless.
   if (snapshot.state === 'pending') {

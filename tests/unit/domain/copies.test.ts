@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { copyLag, copyTags, keyProblem, needsCompletionTag, rdsCopyIdentifier, sourcesWorthCopying, sourceTimeOf } from '../../../shared/domain/copies.js';
+import { copyLag, copyTags, isNamedAsOurs, keyProblem, needsCompletionTag, rdsCopyIdentifier, sourcesWorthCopying, sourceTimeOf } from '../../../shared/domain/copies.js';
 import type { CopyRule } from '../../../shared/domain/plan-schema.js';
 import { TAG } from '../../../shared/domain/recovery-point-tags.js';
 import type { StoredSnapshot } from '../../../shared/domain/recovery-points.js';
@@ -84,6 +84,23 @@ describe('rdsCopyIdentifier', () => {
         expect(identifier.endsWith('-r12')).toBe(true);
       }
     }
+  });
+});
+
+describe('isNamedAsOurs', () => {
+  const tags = { [TAG.stack]: 's', [TAG.plan]: 'gold', [TAG.resourceId]: 'orders', [TAG.slot]: '2026-11-26T11:00Z' };
+
+  it('takes an RDS point or copy named as the stack names it, and any EBS snapshot', () => {
+    expect(isNamedAsOurs({ kind: 'rds-instance', id: 'bo-gold-orders-20261126-1100', tags })).toBe(true);
+    expect(isNamedAsOurs({ kind: 'rds-instance', id: 'bo-gold-orders-20261126-1100-r2', tags: { ...tags, [TAG.sourceSnapshotId]: 'bo-gold-orders-20261126-1100', [TAG.copyAttempt]: '2' } })).toBe(true);
+    expect(isNamedAsOurs({ kind: 'rds-cluster', id: rdsCopyIdentifier('bo-gold-orders-20261126-1100', 1, 'cluster'), tags: { ...tags, [TAG.sourceSnapshotId]: 'bo-gold-orders-20261126-1100' } })).toBe(true);
+    expect(isNamedAsOurs({ kind: 'ebs', id: 'snap-0123', tags })).toBe(true);
+  });
+
+  it('refuses an RDS snapshot that carries our tags under another name: a manual snapshot, a copy made with "copy tags"', () => {
+    expect(isNamedAsOurs({ kind: 'rds-instance', id: 'orders-restored-before-upgrade', tags })).toBe(false);
+    expect(isNamedAsOurs({ kind: 'rds-instance', id: 'orders-audit-keep', tags: { ...tags, [TAG.sourceSnapshotId]: 'bo-gold-orders-20261126-1100' } })).toBe(false);
+    expect(isNamedAsOurs({ kind: 'rds-instance', id: 'bo-gold-orders-20261126-1100', tags: { ...tags, [TAG.slot]: '2026-11-26T12:00Z' } })).toBe(false);
   });
 });
 

@@ -2,7 +2,7 @@ import { describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
 import type { PlansConfig } from '../../../shared/domain/plan-schema.js';
 import { parsePlansFile } from '../../../shared/domain/plans-file.js';
-import { formatSlot, TAG, type Tags } from '../../../shared/domain/recovery-point-tags.js';
+import { formatSlot, rdsSnapshotIdentifier, TAG, type Tags } from '../../../shared/domain/recovery-point-tags.js';
 import { resourceKey, type StoredSnapshot } from '../../../shared/domain/recovery-points.js';
 import type { PointState } from '../../../shared/domain/retention-planner.js';
 import {
@@ -63,15 +63,18 @@ interface SnapshotSpec {
 /** The snapshots of one recovery point, tagged the way create-snapshots tags them. */
 function point(spec: SnapshotSpec): StoredSnapshot[] {
   const slot = formatSlot(new Date(LATEST_SLOT - spec.daysAgo * DAY));
+  const kind = spec.kind ?? 'ebs';
+  const plan = spec.plan ?? 'gold';
   return Array.from({ length: spec.volumes ?? 1 }, () => ({
-    kind: spec.kind ?? 'ebs',
-    id: `snap-${String(nextId++).padStart(5, '0')}`,
+    kind,
+    // RDS snapshots carry the name the stack gives them (one named otherwise is someone's own).
+    id: kind === 'ebs' ? `snap-${String(nextId++).padStart(5, '0')}` : rdsSnapshotIdentifier(plan, spec.resourceId, new Date(LATEST_SLOT - spec.daysAgo * DAY), kind === 'rds-cluster' ? 'cluster' : 'instance'),
     region: spec.region ?? PRIMARY,
     state: spec.state ?? 'completed',
     status: spec.state === 'error' ? 'error' : spec.state === 'pending' ? 'pending' : 'completed',
     tags: {
       [TAG.stack]: STACK,
-      [TAG.plan]: spec.plan ?? 'gold',
+      [TAG.plan]: plan,
       [TAG.resourceId]: spec.resourceId,
       [TAG.resourceType]: spec.type ?? 'ebs-volume',
       [TAG.slot]: slot,
