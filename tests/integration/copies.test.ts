@@ -11,6 +11,7 @@ import { copyLag } from '../../shared/domain/copies.js';
 import { TAG } from '../../shared/domain/recovery-point-tags.js';
 import type { CreateSnapshotsSummary } from '../../shared/use-cases/create-snapshots.js';
 import type { ReconcileSummary } from '../../shared/use-cases/reconcile-copies.js';
+import { useClock } from '../../shared/runtime/clock.js';
 import { dynamodb, ec2, kms, rds } from '../../sandbox/aws-clients.js';
 import { queueBatch } from '../../sandbox/completion-events.js';
 import { createInstanceWithVolumes, createKmsKey, createVolume, createDbInstance, tagRecord, toRdsTags } from '../../sandbox/estate.js';
@@ -281,15 +282,22 @@ describe('reconcile against moto', () => {
     ]);
   });
 
-  it('records when it saw each RDS copy completed, so the copy lag reads from the copy, tags no EBS copy, and starts nothing more', async () => {
-    const summary = await reconcile({ scheduledTime: '2026-11-26T15:25:00Z' }, lambdaContext('reconcile'));
+  it('records when its clock saw each RDS copy completed, so the copy lag reads from the copy, tags no EBS copy, and starts nothing more', async () => {
+    // The 15:25 run, delivered at 15:27: the completion it saw is the clock's time, not the run's.
+    const restore = useClock(() => new Date('2026-11-26T15:27:00Z'));
+    let summary: ReconcileSummary;
+    try {
+      summary = await reconcile({ scheduledTime: '2026-11-26T15:25:00Z' }, lambdaContext('reconcile'));
+    } finally {
+      restore();
+    }
 
     expect(summary).toMatchObject({ started: 0, copied: 10, completionsRecorded: 2 });
     const orders = (await drDatabaseCopies()).find((copy) => copy.id === 'bo-gold-orders-20261126-1500');
     expect(copyLag(orders as { tags: Record<string, string> })).toEqual({
       sourceTime: new Date('2026-11-26T15:00:00Z'),
-      completedAt: new Date('2026-11-26T15:25:00Z'),
-      lagMs: 25 * 60_000,
+      completedAt: new Date('2026-11-26T15:27:00Z'),
+      lagMs: 27 * 60_000,
     });
     expect((await drDatabaseCopies()).every((copy) => copy.tags[TAG.copyCompletedAt])).toBe(true);
     // EBS reports each copy's CompletionTime itself (moto 5.2.1 leaves it out, so the lag stays unknown here).
