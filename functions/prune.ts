@@ -43,6 +43,13 @@ function planTotals(plan: PrunePlanReport): PlanTotals {
   return { planId: plan.planId, status: plan.status, ...(plan.policy ? { policy: plan.policy } : {}), resources: plan.resources.length, keep, delete: points.length - keep };
 }
 
+/** Lambda answers at most 6 MB; a dry run's full plan is returned while it stays well below. */
+const DRY_RUN_ANSWER_LIMIT = 4_000_000;
+
+function compact(summary: PruneRunSummary): CompactRunSummary {
+  return { ...summary, regions: summary.regions.map((region) => ({ ...region, plans: region.plans.map(planTotals) })) };
+}
+
 export const handler = lambdaStack(observability, async (event: unknown, context: Context): Promise<PruneRunSummary | CompactRunSummary> => {
   const run = parsePruneRun(event, clock.now());
   const summary = await pruneEveryRegion(
@@ -70,7 +77,9 @@ export const handler = lambdaStack(observability, async (event: unknown, context
     const { region: name, role, counts, continuation, remaining, stoppedBecause } = region;
     logger.info('Region pruned', { region: name, role, counts, continuation, remaining, stoppedBecause });
   }
-  if (run.dryRun) return summary;
+  // A dry run answers every point it planned, unless that would pass Lambda's 6 MB answer (a large estate):
+  // then the totals, and the CLI's `prune --dry-run` prints the whole plan.
+  if (run.dryRun) return JSON.stringify(summary).length <= DRY_RUN_ANSWER_LIMIT ? summary : compact(summary);
   await activityLog?.record({
     at: run.scheduledTime,
     kind: 'prune',
@@ -87,5 +96,5 @@ export const handler = lambdaStack(observability, async (event: unknown, context
       ...summary.failedRegions.map((failed) => ({ resourceId: failed.region, errorName: failed.errorName, reason: failed.reason })),
     ]),
   });
-  return { ...summary, regions: summary.regions.map((region) => ({ ...region, plans: region.plans.map(planTotals) })) };
+  return compact(summary);
 });
