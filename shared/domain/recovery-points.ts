@@ -146,8 +146,11 @@ export function groupRecoveryPoints(snapshots: readonly StoredSnapshot[]): Store
     const time = new Date(slotTime ?? (startTimes.length ? Math.min(...startTimes) : 0));
     // A point with fewer snapshots than it was made with is not whole: in error, so never counted as good
     // (retention cleans it up after the error grace, as any failed point; until then a copy may still land).
+    // Counted by what each snapshot is of (a copy's source snapshot, else its volume), so a duplicate copy of one
+    // volume never stands in for another volume's copy still missing.
     const size = Number(first.tags[TAG.pointSize]);
-    const partial = Number.isInteger(size) && members.length < size;
+    const distinct = new Set(members.map((member) => member.tags[TAG.sourceSnapshotId] ?? member.sourceVolumeId ?? member.id)).size;
+    const partial = Number.isInteger(size) && distinct < size;
     return {
       id: slotTime !== undefined && first.tags[TAG.resourceId] ? `${resourceId}@${slot}` : first.id,
       resourceId,

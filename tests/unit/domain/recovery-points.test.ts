@@ -84,6 +84,26 @@ describe('groupRecoveryPoints with tags that cannot be trusted whole', () => {
     ]);
   });
 
+  it('counts a point\'s snapshots by what they are of, so a duplicate copy of one volume never makes a point whole', () => {
+    const size = { [TAG.pointSize]: '3' };
+    const copyOf = (id: string, source: string) => snapshot(id, ours('i-1', '2026-10-01T02:00Z', { ...size, [TAG.sourceSnapshotId]: source }), { region: 'eu-central-1', sourceVolumeId: 'vol-ffffffff' });
+    const primary = (id: string, volume: string) => snapshot(id, ours('i-1', '2026-10-02T02:00Z', size), { sourceVolumeId: volume });
+
+    const points = groupRecoveryPoints([
+      copyOf('snap-a1', 'snap-a'),
+      copyOf('snap-a2', 'snap-a'),
+      copyOf('snap-b1', 'snap-b'),
+      primary('snap-c', 'vol-root'),
+      primary('snap-d', 'vol-data'),
+      primary('snap-e', 'vol-logs'),
+    ]);
+
+    expect(points.map((point) => [point.region, point.slot, point.snapshots.length, point.state])).toEqual([
+      ['eu-central-1', '2026-10-01T02:00Z', 3, 'error'],
+      ['eu-west-1', '2026-10-02T02:00Z', 3, 'completed'],
+    ]);
+  });
+
   it('reads no time from a slot tag formatSlot did not write: such a snapshot is a point of its own, timed by its start', () => {
     const started = new Date('2026-10-05T10:00:00Z');
     const points = groupRecoveryPoints(['1', 'slot-1', 'Oct 31', '2026-10-01T02:00:00Z'].map((slot, index) => snapshot(`snap-${index}`, ours('vol-1', slot), { startTime: started })));
