@@ -113,6 +113,8 @@ export async function pumpCopies(
     const settled: BacklogEntry[] = [];
     const toCopy: Array<{ entry: BacklogEntry; plan: Plan; rule: CopyRule }> = [];
     let startedNow = 0;
+    // Entries of a Region that could not be listed: they wait for the Region, not for a slot.
+    let unlisted = 0;
     for (const [region, regionEntries] of byRegion) {
       const services = new Set(regionEntries.map((entry) => copyServiceOf(entry.copy.source.kind)));
       let existing: StoredSnapshot[];
@@ -140,6 +142,7 @@ export async function pumpCopies(
         const failure = classifyFailure(error);
         const reason = `cannot list the copies in ${region}: ${failure.name}: ${failure.message}`;
         summary.warnings.push(`${reason}; ${regionEntries.length} waiting copies stay in the backlog`);
+        unlisted += regionEntries.length;
         for (const entry of regionEntries) {
           const { source, planId } = entry.copy;
           run.record({ planId, sourceId: source.id, kind: source.kind, region, status: 'deferred', reason });
@@ -187,8 +190,9 @@ export async function pumpCopies(
       if (outcome.status !== 'deferred') settled.push(entry);
     }
     if (!dryRun) await backlog.remove(settled);
-    // A round that started nothing found every slot it needs taken: the rest waits for the next run.
-    if (startedNow === 0 && settled.length < entries.length) break;
+    // A round that started nothing found every slot it needs taken: the rest waits for the next run. Entries
+    // only waiting for an unlistable Region are no such sign: the next round may hold other Regions' copies.
+    if (startedNow === 0 && settled.length + unlisted < entries.length) break;
   }
 
   summary.outcomes = run.outcomes;

@@ -127,6 +127,21 @@ describe('pumpCopies', () => {
     expect(summary.warnings).toEqual([expect.stringMatching(/^cannot list the copies in eu-north-1: UnauthorizedOperation: .*; 1 waiting copies stay in the backlog$/)]);
   });
 
+  it('reaches the copies of other Regions waiting behind a full round of copies for a Region that cannot be listed', async () => {
+    const stuck = Array.from({ length: 20 }, () => sourceSnapshot({ planId: 'silver' }));
+    const gold = sourceSnapshot({ planId: 'gold' });
+    const backend = new FakeCopyBackend().add(...stuck, gold);
+    backend.unlistable.add('eu-north-1');
+    const backlog = new FakeBacklog();
+    for (const source of stuck) await backlog.add({ planId: 'silver', region: 'eu-north-1', attempt: 1, source });
+    await backlog.add({ planId: 'gold', region: 'eu-central-1', attempt: 1, source: gold });
+
+    const summary = await pumpCopies({ now: NOW }, { stack: STACK, plans: copyPlans(), backend, keys: new FakeKeys(), settings, backlog });
+
+    expect(summary).toMatchObject({ received: 21, started: 1, deferred: 20 });
+    expect(backend.copiesOf('eu-central-1', gold.id)).toHaveLength(1);
+  });
+
   it('settles without copying a source already copied, and a copy whose plan no longer copies there', async () => {
     const [copied, orphan] = silverSources(2) as [StoredSnapshot, StoredSnapshot];
     const backend = new FakeCopyBackend().add(copied, orphan);
