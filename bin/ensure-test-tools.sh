@@ -9,10 +9,11 @@ command -v cfn-lint >/dev/null 2>&1 || need+=("cfn-lint")
 [ ${#need[@]} -eq 0 ] && exit 0
 
 echo "Installing missing test tools: ${need[*]}" >&2
+# An install that fails (no network, an externally managed Python) falls through to the plain message below.
 if command -v pipx >/dev/null 2>&1; then
-  for package in "${need[@]}"; do pipx install "$package"; done
+  for package in "${need[@]}"; do pipx install "$package" || echo "warning: pipx could not install $package" >&2; done
 elif command -v python3 >/dev/null 2>&1; then
-  python3 -m pip install --user "${need[@]}"
+  python3 -m pip install --user "${need[@]}" || echo "warning: pip could not install ${need[*]}" >&2
 fi
 
 for tool in moto_server cfn-lint; do

@@ -34,12 +34,17 @@ export interface DrillOptions {
 
 const EXIT = { ok: 0, problems: 1, badInput: 2 } as const;
 const POLL_MS = 10_000;
+const STATE_MACHINE_ARN = /^arn:aws[a-z-]*:states:[a-z0-9-]+:\d{12}:stateMachine:[\w-]+$/;
+const EXECUTION_ARN = /^arn:aws[a-z-]*:states:([a-z0-9-]+):\d{12}:execution:[\w-]+:[\w-]+$/;
 const DONE = new Set(['SUCCEEDED', 'FAILED', 'TIMED_OUT', 'ABORTED']);
 
 /** The state machine: --state-machine, else $DRILL_STATE_MACHINE_ARN, else the stack's `<stack>-restore-drill`. */
 async function stateMachineArn(sfn: SFNClient, options: DrillOptions, io: CliIo, region: string): Promise<string> {
   const given = options['state-machine'] ?? io.env.DRILL_STATE_MACHINE_ARN;
-  if (given) return given;
+  if (given) {
+    if (!STATE_MACHINE_ARN.test(given)) throw new BadInputError(`"${given}" is not a Step Functions state machine ARN`, ['e.g. arn:aws:states:eu-west-1:123456789012:stateMachine:backup-orchestrator-prod-restore-drill']);
+    return given;
+  }
   const name = `${options.stack ?? io.env.STACK_NAME ?? 'backup-orchestrator-prod'}-restore-drill`;
   for await (const page of paginateListStateMachines({ client: sfn }, {})) {
     const found = page.stateMachines?.find((machine) => machine.name === name);
@@ -82,8 +87,8 @@ function reportFinished(executionArn: string, finished: Finished, options: Drill
   return verdict === 'BAD_INPUT' ? EXIT.badInput : EXIT.problems;
 }
 
-/** Follows an execution until it ends, printing a line each time the drill moves on to another activity. */
-async function follow(sfn: SFNClient, executionArn: string, io: CliIo): Promise<Finished> {
+/** Follows an execution until it ends, telling `progress` each time the drill moves on to another activity. */
+async function follow(sfn: SFNClient, executionArn: string, io: CliIo, progress: (line: string) => void): Promise<Finished> {
   const sleep = io.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
   const seen = new Set<number>();
   let lastActivity = '';
@@ -107,7 +112,7 @@ async function follow(sfn: SFNClient, executionArn: string, io: CliIo): Promise<
       if (activity === lastActivity) continue;
       lastActivity = activity;
       const elapsed = startedAt && event.timestamp ? `+${formatDuration(new Date(event.timestamp).getTime() - startedAt.getTime())}` : '';
-      io.stderr(`  ${elapsed.padEnd(14)}${activity}`);
+      progress(`  ${elapsed.padEnd(14)}${activity}`);
     }
     if (DONE.has(described.status ?? '')) {
       return {
@@ -137,15 +142,18 @@ async function drillStart(config: PlansConfig, options: DrillOptions, io: CliIo)
     io.stdout(options.json ? JSON.stringify({ executionArn, status: 'RUNNING' }) : executionArn);
     return EXIT.ok;
   }
+  // --json prints one document and no progress.
+  const progress = options.json ? () => undefined : io.stderr;
   if (!options.json) io.stdout(executionArn);
-  io.stderr(`restore drill of plan ${plan.id} started; following it (Ctrl-C stops following, not the drill)`);
-  return reportFinished(executionArn, await follow(sfn, executionArn, io), options, io);
+  progress(`restore drill of plan ${plan.id} started; following it (Ctrl-C stops following, not the drill)`);
+  return reportFinished(executionArn, await follow(sfn, executionArn, io, progress), options, io);
 }
 
-async function drillStatus(config: () => PlansConfig, executionArn: string | undefined, options: DrillOptions, io: CliIo): Promise<number> {
+async function drillStatus(executionArn: string | undefined, options: DrillOptions, io: CliIo): Promise<number> {
   if (!executionArn) throw new BadInputError('drill status needs the execution ARN that drill start printed');
+  const region = EXECUTION_ARN.exec(executionArn)?.[1];
+  if (!region) throw new BadInputError(`"${executionArn}" is not a Step Functions execution ARN`, ['pass the execution ARN drill start printed, e.g. arn:aws:states:eu-west-1:123456789012:execution:backup-orchestrator-prod-restore-drill:drill-gold-20261126T153000Z-1a2b3c']);
   if (options.profile) io.env.AWS_PROFILE = options.profile;
-  const region = /^arn:aws[a-z-]*:states:([a-z0-9-]+):/.exec(executionArn)?.[1] ?? config().primaryRegion;
   const sfn = sfnClient({ region, ...(options.endpoint ? { endpoint: options.endpoint } : {}) });
   const described = await sfn.send(new DescribeExecutionCommand({ executionArn }));
   if (!DONE.has(described.status ?? '')) {
@@ -168,6 +176,6 @@ async function drillStatus(config: () => PlansConfig, executionArn: string | und
 /** `drill start` / `drill status`. */
 export async function drillCommand(sub: string | undefined, positionals: string[], config: () => PlansConfig, options: DrillOptions, io: CliIo): Promise<number> {
   if (sub === 'start') return drillStart(config(), options, io);
-  if (sub === 'status') return drillStatus(config, positionals[0], options, io);
+  if (sub === 'status') return drillStatus(positionals[0], options, io);
   throw new BadInputError(`unknown command "drill ${sub ?? ''}"`.trim(), ['use "drill start --plan <id>" or "drill status <execution-arn>"; see --help']);
 }

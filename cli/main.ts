@@ -6,7 +6,6 @@ import { snapshotBackends } from '../shared/aws/snapshot-backends.js';
 import { SnapshotCatalog } from '../shared/aws/snapshot-catalog.js';
 import { AwsSnapshotDeleter } from '../shared/aws/snapshot-deleter.js';
 import { AwsSourceInventory } from '../shared/aws/source-inventory.js';
-import { CLOCK_SKEW_MS } from '../shared/domain/durations.js';
 import { BadInputError, PlanValidationError, UnknownPlanError } from '../shared/domain/errors.js';
 import type { PlansConfig } from '../shared/domain/plan-schema.js';
 import { DEFAULT_PLANS_FILE, parsePlansFile } from '../shared/domain/plans-file.js';
@@ -127,7 +126,7 @@ const COMMAND_OPTIONS: Record<string, ReadonlyArray<keyof typeof OPTIONS>> = {
   report: ['plans', 'at', 'send', 'topic', 'activity-table', 'profile', 'endpoint', 'stack', 'json'],
   'dlm sync': ['plans', 'execution-role', 'dry-run', 'region', 'profile', 'endpoint', 'stack', 'json'],
   'drill start': ['plans', 'plan', 'resource', 'region', 'wait', 'state-machine', 'profile', 'endpoint', 'stack', 'json'],
-  'drill status': ['plans', 'profile', 'endpoint', 'json'],
+  'drill status': ['profile', 'endpoint', 'json'],
 };
 
 /** Refuses an option the command does not read, naming it and what the command takes. */
@@ -153,16 +152,35 @@ function copyRegionsOf(config: PlansConfig): string[] {
 function checkCommonOptions(command: string, options: Options): void {
   // drill start takes primary|dr as well; it checks its Region against the plan itself.
   if (options.region && command !== 'drill' && !isKnownRegion(options.region)) throw new BadInputError(`--region "${options.region}" is not an AWS Region`, ['e.g. eu-west-1']);
-  if (options.endpoint !== undefined && !/^https?:\/\/[^\s/]+/.test(options.endpoint)) {
+  if (options.endpoint !== undefined && !isHttpUrl(options.endpoint)) {
     throw new BadInputError(`--endpoint "${options.endpoint}" is not an http(s) URL`, ['e.g. http://127.0.0.1:5000 for a local moto_server']);
   }
 }
 
-/** --at as a time, or now; a run that creates or deletes refuses a time that has not come (a dry run may preview one). */
+/** A URL the SDK can send to: http or https, and parseable whole (a port that is a number, no spaces). */
+function isHttpUrl(text: string): boolean {
+  try {
+    const url = new URL(text);
+    return (url.protocol === 'http:' || url.protocol === 'https:') && !/\s/.test(text);
+  } catch {
+    return false;
+  }
+}
+
+/** An ISO-8601 time with its zone, as --at takes it (Date would also read "12" as December 2001). */
+const ISO_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:\d{2})$/;
+
+/**
+ * --at as a time, or now. A run that creates or deletes refuses a time that has not come, to the second: an
+ * operator's --at is read as typed, with no skew to allow for (a backup for the 16:00 slot at 15:30 would be
+ * taken as that slot's, and the scheduler's 16:00 run would skip it). A dry run may preview one.
+ */
 function timeOf(options: Options, io: CliIo, changes = false): Date {
   const at = options.at ? new Date(options.at) : io.now();
-  if (Number.isNaN(at.getTime())) throw new BadInputError(`--at "${options.at}" is not a time`, ['use ISO-8601, e.g. 2026-11-26T15:00:00Z']);
-  if (changes && !options['dry-run'] && at.getTime() - io.now().getTime() > CLOCK_SKEW_MS) {
+  if (options.at !== undefined && (!ISO_TIME.test(options.at) || Number.isNaN(at.getTime()))) {
+    throw new BadInputError(`--at "${options.at}" is not a time`, ['use ISO-8601, e.g. 2026-11-26T15:00:00Z']);
+  }
+  if (changes && !options['dry-run'] && at.getTime() > io.now().getTime()) {
     throw new BadInputError(`--at "${options.at}" has not come yet (it is ${io.now().toISOString()})`, ['a run that creates or deletes acts only for a time that has come; add --dry-run to preview that time']);
   }
   return at;
@@ -293,6 +311,9 @@ async function dlmCommand(sub: string | undefined, options: Options, io: CliIo):
     throw new BadInputError('dlm sync needs the role Data Lifecycle Manager runs the policies with', [
       'pass --execution-role <arn> or set DLM_EXECUTION_ROLE_ARN (the stack output DlmExecutionRoleArn)',
     ]);
+  }
+  if (!/^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]+$/.test(executionRoleArn)) {
+    throw new BadInputError(`"${executionRoleArn}" is not an IAM role ARN`, ['e.g. arn:aws:iam::123456789012:role/backup-orchestrator-prod-DlmExecutionRole (the stack output DlmExecutionRoleArn)']);
   }
   const config = loadPlansFile(options.plans ?? io.env.PLANS_FILE ?? DEFAULT_PLANS_FILE);
   if (options.profile) io.env.AWS_PROFILE = options.profile;

@@ -1,8 +1,8 @@
 /**
  * The sandbox's estate, for the plans of sandbox/backup-plans.yml (tag backup:plan=gold|silver): in the primary Region
- * 6 EBS volumes (one encrypted with a customer key), 2 EC2 instances with 2 volumes each, 2 RDS instances,
- * 1 Aurora cluster (encrypted: Aurora cannot encrypt a cluster snapshot while copying it), and some resources
- * no plan selects; in each copy Region the KMS key its copy rule names.
+ * 6 EBS volumes (one encrypted with a customer key, two that no plan selects), 2 EC2 instances with 2 volumes
+ * each, 3 RDS instances (one that no plan selects), 1 Aurora cluster (encrypted: Aurora cannot encrypt a cluster
+ * snapshot while copying it); in each copy Region the KMS key its copy rule names.
  */
 import type { EC2Client } from '@aws-sdk/client-ec2';
 import type { KMSClient } from '@aws-sdk/client-kms';

@@ -64,7 +64,7 @@ describe('backup-orchestrator backup run against a local endpoint', () => {
     await createDbInstance(rds(moto.endpoint, REGION), { id: 'paused-db', tags: { 'backup:plan': 'gold' } });
     await rds(moto.endpoint, REGION).send(new StopDBInstanceCommand({ DBInstanceIdentifier: 'paused-db' }));
 
-    const result = await runCli(['backup', 'run', '--plan', 'gold', '--plans', plansFile, '--endpoint', moto.endpoint, '--at', '2026-11-26T16:00:00Z'], env);
+    const result = await runCli(['backup', 'run', '--plan', 'gold', '--plans', plansFile, '--endpoint', moto.endpoint, '--at', '2026-11-26T15:30:00Z'], env);
 
     expect(result.code).toBe(1);
     expect(result.stdout).toContain('! rds-instance paused-db: FAILED (ResourceNotReady) RDS instance is stopped, not available');

@@ -123,13 +123,17 @@ describe('drill start', () => {
     expect(sfnMock.commandCalls(StartExecutionCommand)[0]?.args[0].input.stateMachineArn).toBe(MACHINE);
   });
 
-  it('uses --state-machine (or $DRILL_STATE_MACHINE_ARN) without listing state machines', async () => {
-    const given = await cli(['drill', 'start', '--plan', 'silver', '--state-machine', 'arn:given']);
-    const fromEnv = await cli(['drill', 'start', '--plan', 'silver'], { DRILL_STATE_MACHINE_ARN: 'arn:from-env' });
+  it('uses --state-machine (or $DRILL_STATE_MACHINE_ARN) without listing state machines, and refuses one that is not a state machine ARN', async () => {
+    const givenArn = 'arn:aws:states:eu-west-1:123456789012:stateMachine:given';
+    const envArn = 'arn:aws:states:eu-west-1:123456789012:stateMachine:from-env';
+    const given = await cli(['drill', 'start', '--plan', 'silver', '--state-machine', givenArn]);
+    const fromEnv = await cli(['drill', 'start', '--plan', 'silver'], { DRILL_STATE_MACHINE_ARN: envArn });
+    const notArn = await cli(['drill', 'start', '--plan', 'silver', '--state-machine', 'backup-orchestrator-prod-restore-drill']);
 
-    expect([given.code, fromEnv.code]).toEqual([0, 0]);
+    expect([given.code, fromEnv.code, notArn.code]).toEqual([0, 0, 2]);
+    expect(notArn.stderr).toContain('"backup-orchestrator-prod-restore-drill" is not a Step Functions state machine ARN');
     expect(sfnMock.commandCalls(ListStateMachinesCommand)).toHaveLength(0);
-    expect(sfnMock.commandCalls(StartExecutionCommand).map((call) => call.args[0].input.stateMachineArn)).toEqual(['arn:given', 'arn:from-env']);
+    expect(sfnMock.commandCalls(StartExecutionCommand).map((call) => call.args[0].input.stateMachineArn)).toEqual([givenArn, envArn]);
   });
 
   it('refuses an unknown plan or a Region the plan has no points in, before starting anything', async () => {

@@ -1,0 +1,95 @@
+/**
+ * README.md:417-419 (Operator CLI table): `backup run` / `reconcile` act for `--at` "(default now; a time to come
+ * only with `--dry-run`)", and README.md:430-431: exit 2 for "a ... time ... that is not one — refused before any
+ * AWS call". The CLI's own hint says "use ISO-8601".
+ */
+import { beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { CreateSnapshotCommand, DescribeVolumesCommand, EC2Client } from '@aws-sdk/client-ec2';
+import { RDSClient } from '@aws-sdk/client-rds';
+import { mockClient } from 'aws-sdk-client-mock';
+import { main, type CliIo } from '../../../cli/main.js';
+
+// Every AWS client is mocked: nothing in this file can reach AWS.
+const ec2Mock = mockClient(EC2Client);
+const rdsMock = mockClient(RDSClient);
+const NOW = new Date('2026-11-26T15:30:00Z');
+let plansFile: string;
+
+async function cli(argv: string[]) {
+  const stdout: string[] = [];
+  const stderr: string[] = [];
+  const io: CliIo = {
+    stdout: (text) => stdout.push(text),
+    stderr: (text) => stderr.push(text),
+    env: { PLANS_FILE: plansFile, AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test' },
+    now: () => NOW,
+  };
+  const code = await main(argv, io);
+  return { code, stdout: stdout.join('\n'), stderr: stderr.join('\n') };
+}
+
+const awsCalls = () => [...ec2Mock.calls(), ...rdsMock.calls()].map((call) => (call.args[0] as { constructor: { name: string } }).constructor.name);
+
+beforeAll(() => {
+  plansFile = join(mkdtempSync(join(tmpdir(), 'bo-readme-at-')), 'plans.yml');
+  writeFileSync(
+    plansFile,
+    `version: 1
+primaryRegion: eu-west-1
+plans:
+  - id: gold
+    selection: { resourceTypes: [ebs-volume] }
+    schedule: { expression: cron(0 */4 * * ? *) }
+    rpo: 8h
+    rto: 1h
+    retention: { count: 7 }
+`,
+  );
+});
+
+beforeEach(() => {
+  ec2Mock.reset();
+  rdsMock.reset();
+  ec2Mock.onAnyCommand().resolves({});
+  rdsMock.onAnyCommand().resolves({});
+});
+
+describe('a time to come only with --dry-run', () => {
+  it('backup run refuses --at 16:00 at 15:30 (slot 16:00 has not come) without --dry-run, before any AWS call', async () => {
+    const run = await cli(['backup', 'run', '--plan', 'gold', '--at', '2026-11-26T16:00:00Z']);
+
+    expect(awsCalls()).toEqual([]);
+    expect(run.code).toBe(2);
+  });
+
+  it('prune refuses an --at 59 minutes from now without --dry-run, before any AWS call', async () => {
+    const run = await cli(['prune', '--at', '2026-11-26T16:29:00Z']);
+
+    expect(awsCalls()).toEqual([]);
+    expect(run.code).toBe(2);
+  });
+});
+
+describe('a time to come only with --dry-run (the consequence)', () => {
+  it('backup run takes no snapshot at 15:30 for the 16:00 slot, so the scheduler\'s own 16:00 run is not skipped as done', async () => {
+    ec2Mock.on(DescribeVolumesCommand).resolves({ Volumes: [{ VolumeId: 'vol-0123456789abcdef0', State: 'in-use', Tags: [{ Key: 'backup:plan', Value: 'gold' }] }] });
+    ec2Mock.on(CreateSnapshotCommand).resolves({ SnapshotId: 'snap-0123456789abcdef0', State: 'pending' });
+
+    await cli(['backup', 'run', '--plan', 'gold', '--at', '2026-11-26T16:00:00Z']);
+
+    // At 15:30 no 16:00 point may exist: the scheduler's 16:00 delivery would find it "already done" and skip.
+    const slots = ec2Mock.commandCalls(CreateSnapshotCommand).map((call) => call.args[0].input.TagSpecifications?.[0]?.Tags?.find((tag) => tag.Key === 'backup-orchestrator:slot')?.Value);
+    expect(slots).toEqual([]);
+  });
+});
+
+describe('a time that is not one is exit 2', () => {
+  it('backup run --dry-run refuses --at "12" (not ISO-8601; Date reads it as 2001-12-01)', async () => {
+    const run = await cli(['backup', 'run', '--plan', 'gold', '--dry-run', '--at', '12']);
+
+    expect(run.code).toBe(2);
+  });
+});
