@@ -34,7 +34,9 @@ const sources = new AwsSourceInventory(ec2Client(settingsFor(plans.primaryRegion
 const activityLog = activityLogOf({ ...env, region: plans.primaryRegion });
 
 type PlanTotals = Pick<PrunePlanReport, 'planId' | 'status' | 'policy'> & { resources: number; keep: number; delete: number };
-type CompactRunSummary = Omit<PruneRunSummary, 'regions'> & { regions: Array<Omit<PruneRegionSummary, 'plans'> & { plans: PlanTotals[] }> };
+type CompactRunSummary = Omit<PruneRunSummary, 'regions'> & {
+  regions: Array<Omit<PruneRegionSummary, 'plans'> & { plans: PlanTotals[]; outcomesLeftOut?: number }>;
+};
 
 /** A real run returns per-plan totals instead of every point, so the answer stays far below Lambda's 6 MB. */
 function planTotals(plan: PrunePlanReport): PlanTotals {
@@ -45,9 +47,19 @@ function planTotals(plan: PrunePlanReport): PlanTotals {
 
 /** Lambda answers at most 6 MB; a dry run's full plan is returned while it stays well below. */
 const DRY_RUN_ANSWER_LIMIT = 4_000_000;
+/** Outcomes a too-large dry run still lists per Region (a real run's are bounded by its deletion budget). */
+const DRY_RUN_OUTCOMES_SHOWN = 1_000;
 
-function compact(summary: PruneRunSummary): CompactRunSummary {
-  return { ...summary, regions: summary.regions.map((region) => ({ ...region, plans: region.plans.map(planTotals) })) };
+function compact(summary: PruneRunSummary, outcomesShown = Number.POSITIVE_INFINITY): CompactRunSummary {
+  return {
+    ...summary,
+    regions: summary.regions.map((region) => ({
+      ...region,
+      plans: region.plans.map(planTotals),
+      outcomes: region.outcomes.slice(0, outcomesShown),
+      ...(region.outcomes.length > outcomesShown ? { outcomesLeftOut: region.outcomes.length - outcomesShown } : {}),
+    })),
+  };
 }
 
 export const handler = lambdaStack(observability, async (event: unknown, context: Context): Promise<PruneRunSummary | CompactRunSummary> => {
@@ -78,8 +90,8 @@ export const handler = lambdaStack(observability, async (event: unknown, context
     logger.info('Region pruned', { region: name, role, counts, continuation, remaining, stoppedBecause });
   }
   // A dry run answers every point it planned, unless that would pass Lambda's 6 MB answer (a large estate):
-  // then the totals, and the CLI's `prune --dry-run` prints the whole plan.
-  if (run.dryRun) return JSON.stringify(summary).length <= DRY_RUN_ANSWER_LIMIT ? summary : compact(summary);
+  // then the totals and the first outcomes, and the CLI's `prune --dry-run` prints the whole plan.
+  if (run.dryRun) return Buffer.byteLength(JSON.stringify(summary)) <= DRY_RUN_ANSWER_LIMIT ? summary : compact(summary, DRY_RUN_OUTCOMES_SHOWN);
   await activityLog?.record({
     at: run.scheduledTime,
     kind: 'prune',

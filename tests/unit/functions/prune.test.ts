@@ -6,12 +6,13 @@ import { lambdaContext, useHandlerEnvironment } from '../../support/lambda.js';
 const DAY = 86_400_000;
 const NOW = new Date('2026-11-26T07:00:00Z');
 const STACK = 'backup-orchestrator-test';
-/** How many volumes the listing holds; each has 40 daily points. */
+/** How many volumes the listing holds, and how many daily points each. */
 let volumes = 0;
+let pointsPerVolume = 40;
 
 function listing(): StoredSnapshot[] {
-  return Array.from({ length: volumes * 40 }, (_, index) => {
-    const volume = `vol-${String(Math.floor(index / 40)).padStart(6, '0')}`;
+  return Array.from({ length: volumes * pointsPerVolume }, (_, index) => {
+    const volume = `vol-${String(Math.floor(index / pointsPerVolume)).padStart(6, '0')}`;
     return {
       kind: 'ebs',
       id: `snap-${String(index).padStart(9, '0')}`,
@@ -23,7 +24,7 @@ function listing(): StoredSnapshot[] {
         [TAG.plan]: 'gold',
         [TAG.resourceId]: volume,
         [TAG.resourceType]: 'ebs-volume',
-        [TAG.slot]: `${new Date(NOW.getTime() - (index % 40) * DAY - 5 * 3_600_000).toISOString().slice(0, 11)}02:00Z`,
+        [TAG.slot]: `${new Date(NOW.getTime() - (index % pointsPerVolume) * DAY - 5 * 3_600_000).toISOString().slice(0, 11)}02:00Z`,
       },
     };
   });
@@ -79,7 +80,20 @@ plans:
 
     const summary = await handler(event, lambdaContext('prune'));
 
-    expect(JSON.stringify(summary).length).toBeLessThan(6_000_000);
+    expect(Buffer.byteLength(JSON.stringify(summary))).toBeLessThan(6 * 1024 * 1024);
     expect(summary.regions[0]?.plans[0]).toMatchObject({ planId: 'gold', resources: 2_000, keep: 60_000, delete: 20_000 });
+  });
+
+  it('still answers when it would delete 70,000 snapshots (a retention cut), listing the first 1,000 and how many it left out', async () => {
+    volumes = 2_000;
+    pointsPerVolume = 65;
+    const { handler } = await import('../../../functions/prune.js');
+
+    const summary = await handler(event, lambdaContext('prune'));
+
+    expect(Buffer.byteLength(JSON.stringify(summary))).toBeLessThan(6 * 1024 * 1024);
+    expect(summary.regions[0]).toMatchObject({ outcomesLeftOut: 69_000 });
+    expect(summary.regions[0]?.outcomes).toHaveLength(1_000);
+    expect(summary.regions[0]?.plans[0]).toMatchObject({ planId: 'gold', resources: 2_000, keep: 60_000, delete: 70_000 });
   });
 });
