@@ -34,8 +34,11 @@ export interface DrillOptions {
 
 const EXIT = { ok: 0, problems: 1, badInput: 2 } as const;
 const POLL_MS = 10_000;
-const STATE_MACHINE_ARN = /^arn:aws[a-z-]*:states:[a-z0-9-]+:\d{12}:stateMachine:[\w-]+$/;
-const EXECUTION_ARN = /^arn:aws[a-z-]*:states:([a-z0-9-]+):\d{12}:execution:[\w-]+:[\w-]+$/;
+/** A Step Functions name: up to 80 characters, none of white space, brackets, wildcards, punctuation Step Functions refuses. */
+const NAME = '[^\\s<>{}\\[\\]?*"#%\\\\^|~`$&,;:/]{1,80}';
+/** A state machine ARN, of a version or an alias too (`…:stateMachine:<name>:3`, `…:live`). */
+const STATE_MACHINE_ARN = new RegExp(`^arn:aws[a-z-]*:states:[a-z0-9-]+:\\d{12}:stateMachine:${NAME}(?::${NAME})?$`);
+const EXECUTION_ARN = new RegExp(`^arn:aws[a-z-]*:states:([a-z0-9-]+):\\d{12}:execution:${NAME}:${NAME}$`);
 const DONE = new Set(['SUCCEEDED', 'FAILED', 'TIMED_OUT', 'ABORTED']);
 
 /** The state machine: --state-machine, else $DRILL_STATE_MACHINE_ARN, else the stack's `<stack>-restore-drill`. */

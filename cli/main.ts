@@ -168,7 +168,16 @@ function isHttpUrl(text: string): boolean {
 }
 
 /** An ISO-8601 time with its zone, as --at takes it (Date would also read "12" as December 2001). */
-const ISO_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:\d{2})$/;
+const ISO_TIME = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?(?:Z|[+-](\d{2}):(\d{2}))$/;
+
+/** True for an ISO_TIME whose date and time exist (Date would roll 30 February over into March). */
+function isIsoTime(text: string): boolean {
+  const match = ISO_TIME.exec(text);
+  if (!match) return false;
+  const [year, month, day, hour, minute, second = 0, offsetHours = 0, offsetMinutes = 0] = match.slice(1).map((part) => (part === undefined ? undefined : Number(part))) as number[];
+  const date = new Date(Date.UTC(year as number, (month as number) - 1, day as number));
+  return date.getUTCMonth() === (month as number) - 1 && date.getUTCDate() === day && (hour as number) < 24 && (minute as number) < 60 && second < 60 && offsetHours < 24 && offsetMinutes < 60;
+}
 
 /**
  * --at as a time, or now. A run that creates or deletes refuses a time that has not come, to the second: an
@@ -177,7 +186,7 @@ const ISO_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d
  */
 function timeOf(options: Options, io: CliIo, changes = false): Date {
   const at = options.at ? new Date(options.at) : io.now();
-  if (options.at !== undefined && (!ISO_TIME.test(options.at) || Number.isNaN(at.getTime()))) {
+  if (options.at !== undefined && (!isIsoTime(options.at) || Number.isNaN(at.getTime()))) {
     throw new BadInputError(`--at "${options.at}" is not a time`, ['use ISO-8601, e.g. 2026-11-26T15:00:00Z']);
   }
   if (changes && !options['dry-run'] && at.getTime() > io.now().getTime()) {
