@@ -67,6 +67,22 @@ function countAlarm(description: string, metric: string, dimensions: Record<stri
   });
 }
 
+/** An alarm on an AWS metric that fires when it is above 0 in any 5 minutes. */
+function anyInFiveMinutes(description: string, namespace: string, metric: string, statistic: 'Sum' | 'Maximum', dimensions: Record<string, unknown>) {
+  return alarm({
+    AlarmDescription: description,
+    Namespace: namespace,
+    MetricName: metric,
+    Dimensions: Object.entries(dimensions).map(([Name, Value]) => ({ Name, Value })),
+    Statistic: statistic,
+    Period: 300,
+    EvaluationPeriods: 1,
+    Threshold: 0,
+    ComparisonOperator: 'GreaterThanThreshold',
+    TreatMissingData: 'notBreaching',
+  });
+}
+
 function planAlarms(plan: Plan): Record<string, unknown> {
   const resources: Record<string, unknown> = {
     [logicalIdFor('RpoBreachAlarm', plan.id)]: alarm({
@@ -152,44 +168,26 @@ export function observabilityResources(config: PlansConfig): Record<string, unkn
   }
   for (const fn of STACK_FUNCTIONS) {
     const logical = `${fn.charAt(0).toUpperCase()}${fn.slice(1)}`;
-    resources[`${logical}ErrorsAlarm`] = alarm({
-      AlarmDescription: `Function ${fn} failed (an invocation ended in an error)`,
-      Namespace: 'AWS/Lambda',
-      MetricName: 'Errors',
-      Dimensions: [{ Name: 'FunctionName', Value: { Ref: `${logical}LambdaFunction` } }],
-      Statistic: 'Sum',
-      Period: 300,
-      EvaluationPeriods: 1,
-      Threshold: 0,
-      ComparisonOperator: 'GreaterThanThreshold',
-      TreatMissingData: 'notBreaching',
+    resources[`${logical}ErrorsAlarm`] = anyInFiveMinutes(`Function ${fn} failed (an invocation ended in an error)`, 'AWS/Lambda', 'Errors', 'Sum', {
+      FunctionName: { Ref: `${logical}LambdaFunction` },
     });
   }
-  resources.SchedulerDeadLetterQueueAlarm = alarm({
-    AlarmDescription: 'A schedule could not invoke its target: its payload is in the scheduler dead-letter queue',
-    Namespace: 'AWS/SQS',
-    MetricName: 'ApproximateNumberOfMessagesVisible',
-    Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': ['SchedulerDeadLetterQueue', 'QueueName'] } }],
-    Statistic: 'Maximum',
-    Period: 300,
-    EvaluationPeriods: 1,
-    Threshold: 0,
-    ComparisonOperator: 'GreaterThanThreshold',
-    TreatMissingData: 'notBreaching',
-  });
+  const schedulerDeadLetters = { QueueName: { 'Fn::GetAtt': ['SchedulerDeadLetterQueue', 'QueueName'] } };
+  resources.SchedulerDeadLetterQueueAlarm = anyInFiveMinutes(
+    'A schedule could not invoke its target: its payload is in the scheduler dead-letter queue',
+    'AWS/SQS',
+    'ApproximateNumberOfMessagesVisible',
+    'Maximum',
+    schedulerDeadLetters,
+  );
   // The alarm above stays raised while any payload waits in the queue: this one tells of each new one.
-  resources.SchedulerDeadLetterQueueNewPayloadAlarm = alarm({
-    AlarmDescription: 'A schedule could not invoke its target again: a new payload reached the scheduler dead-letter queue',
-    Namespace: 'AWS/SQS',
-    MetricName: 'NumberOfMessagesSent',
-    Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': ['SchedulerDeadLetterQueue', 'QueueName'] } }],
-    Statistic: 'Sum',
-    Period: 300,
-    EvaluationPeriods: 1,
-    Threshold: 0,
-    ComparisonOperator: 'GreaterThanThreshold',
-    TreatMissingData: 'notBreaching',
-  });
+  resources.SchedulerDeadLetterQueueNewPayloadAlarm = anyInFiveMinutes(
+    'A schedule could not invoke its target again: a new payload reached the scheduler dead-letter queue',
+    'AWS/SQS',
+    'NumberOfMessagesSent',
+    'Sum',
+    schedulerDeadLetters,
+  );
   // A drill execution that ends without its report (an uncaught runtime error, the 48 h limit, a stop by hand)
   // sends no email of its own.
   for (const [metric, what] of [
@@ -197,18 +195,13 @@ export function observabilityResources(config: PlansConfig): Record<string, unkn
     ['ExecutionsTimedOut', 'timed out'],
     ['ExecutionsAborted', 'was stopped'],
   ] as const) {
-    resources[`RestoreDrill${metric}Alarm`] = alarm({
-      AlarmDescription: `A restore drill execution ${what}: look at its history in Step Functions; its cleanup may not have run`,
-      Namespace: 'AWS/States',
-      MetricName: metric,
-      Dimensions: [{ Name: 'StateMachineArn', Value: { Ref: 'RestoreDrillStateMachine' } }],
-      Statistic: 'Sum',
-      Period: 300,
-      EvaluationPeriods: 1,
-      Threshold: 0,
-      ComparisonOperator: 'GreaterThanThreshold',
-      TreatMissingData: 'notBreaching',
-    });
+    resources[`RestoreDrill${metric}Alarm`] = anyInFiveMinutes(
+      `A restore drill execution ${what}: look at its history in Step Functions; its cleanup may not have run`,
+      'AWS/States',
+      metric,
+      'Sum',
+      { StateMachineArn: { Ref: 'RestoreDrillStateMachine' } },
+    );
   }
   resources.BackupDashboard = dashboard(config);
   return resources;
