@@ -1,12 +1,9 @@
-import { beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { beforeEach, describe, expect, it } from '@jest/globals';
 import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { RDSClient } from '@aws-sdk/client-rds';
 import { mockClient } from 'aws-sdk-client-mock';
-import { main, type CliIo } from '../../../cli/main.js';
+import { cliWithPlans } from '../../support/cli.js';
 
 // Every AWS client is mocked: nothing in this file can reach AWS.
 const sfnMock = mockClient(SFNClient);
@@ -14,27 +11,9 @@ const ec2Mock = mockClient(EC2Client);
 const rdsMock = mockClient(RDSClient);
 const MACHINE = 'arn:aws:states:eu-west-1:123456789012:stateMachine:backup-orchestrator-prod-restore-drill';
 const EXECUTION = 'arn:aws:states:eu-west-1:123456789012:execution:backup-orchestrator-prod-restore-drill:drill-gold-x';
-let plansFile: string;
 
-async function cli(argv: string[]) {
-  const stdout: string[] = [];
-  const stderr: string[] = [];
-  const io: CliIo = {
-    stdout: (text) => stdout.push(text),
-    stderr: (text) => stderr.push(text),
-    env: { PLANS_FILE: plansFile },
-    now: () => new Date('2026-11-26T15:30:00Z'),
-    sleep: async () => undefined,
-  };
-  const code = await main(argv, io);
-  return { code, stdout: stdout.join('\n'), stderr: stderr.join('\n') };
-}
-
-beforeAll(() => {
-  plansFile = join(mkdtempSync(join(tmpdir(), 'cli-options-')), 'plans.yml');
-  writeFileSync(
-    plansFile,
-    `version: 1
+const cli = cliWithPlans(
+  `version: 1
 primaryRegion: eu-west-1
 plans:
   - id: gold
@@ -51,8 +30,8 @@ plans:
     rto: 4h
     retention: { count: 1 }
 `,
-  );
-});
+  new Date('2026-11-26T15:30:00Z'),
+);
 
 beforeEach(() => {
   sfnMock.reset();

@@ -3,40 +3,20 @@
  * that does not exist has the right shape, and JavaScript's Date would silently roll it over into the next month,
  * so a backup run would be taken for another day's slot.
  */
-import { beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { beforeEach, describe, expect, it } from '@jest/globals';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { RDSClient } from '@aws-sdk/client-rds';
 import { mockClient } from 'aws-sdk-client-mock';
-import { main, type CliIo } from '../../../cli/main.js';
+import { cliWithPlans } from '../../support/cli.js';
 
 const ec2Mock = mockClient(EC2Client);
 const rdsMock = mockClient(RDSClient);
 const NOW = new Date('2026-11-26T15:30:00Z');
-let plansFile: string;
-
-async function cli(argv: string[]) {
-  const stdout: string[] = [];
-  const stderr: string[] = [];
-  const io: CliIo = {
-    stdout: (text) => stdout.push(text),
-    stderr: (text) => stderr.push(text),
-    env: { PLANS_FILE: plansFile, AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test' },
-    now: () => NOW,
-  };
-  const code = await main(argv, io);
-  return { code, stdout: stdout.join('\n'), stderr: stderr.join('\n') };
-}
 
 const awsCalls = () => [...ec2Mock.calls(), ...rdsMock.calls()].length;
 
-beforeAll(() => {
-  plansFile = join(mkdtempSync(join(tmpdir(), 'bo-cli-at-')), 'plans.yml');
-  writeFileSync(
-    plansFile,
-    `version: 1
+const cli = cliWithPlans(
+  `version: 1
 primaryRegion: eu-west-1
 plans:
   - id: gold
@@ -46,8 +26,8 @@ plans:
     rto: 1h
     retention: { count: 7 }
 `,
-  );
-});
+  NOW,
+);
 
 beforeEach(() => {
   ec2Mock.reset();

@@ -3,41 +3,21 @@
  * only with `--dry-run`)", and README.md:430-431: exit 2 for "a ... time ... that is not one — refused before any
  * AWS call". The CLI's own hint says "use ISO-8601".
  */
-import { beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { beforeEach, describe, expect, it } from '@jest/globals';
 import { CreateSnapshotCommand, DescribeVolumesCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { RDSClient } from '@aws-sdk/client-rds';
 import { mockClient } from 'aws-sdk-client-mock';
-import { main, type CliIo } from '../../../cli/main.js';
+import { cliWithPlans } from '../../support/cli.js';
 
 // Every AWS client is mocked: nothing in this file can reach AWS.
 const ec2Mock = mockClient(EC2Client);
 const rdsMock = mockClient(RDSClient);
 const NOW = new Date('2026-11-26T15:30:00Z');
-let plansFile: string;
-
-async function cli(argv: string[]) {
-  const stdout: string[] = [];
-  const stderr: string[] = [];
-  const io: CliIo = {
-    stdout: (text) => stdout.push(text),
-    stderr: (text) => stderr.push(text),
-    env: { PLANS_FILE: plansFile, AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test' },
-    now: () => NOW,
-  };
-  const code = await main(argv, io);
-  return { code, stdout: stdout.join('\n'), stderr: stderr.join('\n') };
-}
 
 const awsCalls = () => [...ec2Mock.calls(), ...rdsMock.calls()].map((call) => (call.args[0] as { constructor: { name: string } }).constructor.name);
 
-beforeAll(() => {
-  plansFile = join(mkdtempSync(join(tmpdir(), 'bo-readme-at-')), 'plans.yml');
-  writeFileSync(
-    plansFile,
-    `version: 1
+const cli = cliWithPlans(
+  `version: 1
 primaryRegion: eu-west-1
 plans:
   - id: gold
@@ -47,8 +27,8 @@ plans:
     rto: 1h
     retention: { count: 7 }
 `,
-  );
-});
+  NOW,
+);
 
 beforeEach(() => {
   ec2Mock.reset();

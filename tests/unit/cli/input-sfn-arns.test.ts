@@ -3,38 +3,17 @@
  * Functions issues: StartExecution takes a state machine version or alias ARN (…:stateMachine:<name>:<version|alias>),
  * and names may hold any character but white space, < > { } [ ] ? * " # % \ ^ | ~ ` $ & , ; : / and control characters.
  */
-import { beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { beforeEach, describe, expect, it } from '@jest/globals';
 import { DescribeExecutionCommand, GetExecutionHistoryCommand, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { mockClient } from 'aws-sdk-client-mock';
-import { main, type CliIo } from '../../../cli/main.js';
+import { cliWithPlans } from '../../support/cli.js';
 
 const sfnMock = mockClient(SFNClient);
 const START = new Date('2026-11-26T15:30:00Z');
 const EXECUTION = 'arn:aws:states:eu-west-1:123456789012:execution:backup-orchestrator-prod-restore-drill:drill-gold-20261126T153000Z-abcdef';
-let plansFile: string;
 
-async function cli(argv: string[], env: NodeJS.ProcessEnv = {}) {
-  const stdout: string[] = [];
-  const stderr: string[] = [];
-  const io: CliIo = {
-    stdout: (text) => stdout.push(text),
-    stderr: (text) => stderr.push(text),
-    env: { PLANS_FILE: plansFile, AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test', ...env },
-    now: () => START,
-    sleep: async () => undefined,
-  };
-  const code = await main(argv, io);
-  return { code, stdout: stdout.join('\n'), stderr: stderr.join('\n') };
-}
-
-beforeAll(() => {
-  plansFile = join(mkdtempSync(join(tmpdir(), 'bo-cli-arn-')), 'plans.yml');
-  writeFileSync(
-    plansFile,
-    `version: 1
+const cli = cliWithPlans(
+  `version: 1
 primaryRegion: eu-west-1
 plans:
   - id: gold
@@ -44,8 +23,8 @@ plans:
     rto: 1h
     retention: { count: 7 }
 `,
-  );
-});
+  START,
+);
 
 beforeEach(() => {
   sfnMock.reset();
