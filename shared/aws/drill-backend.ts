@@ -21,6 +21,7 @@ import {
 } from '@aws-sdk/client-rds';
 import { CleanupPendingError } from '../domain/drill-errors.js';
 import type { RestoredResource } from '../domain/drill-state.js';
+import { REFUSED_FOR_STATE } from '../domain/failure-classification.js';
 import { fromTagList, TAG, toTagList, type Tags } from '../domain/recovery-point-tags.js';
 import type { DrillBackend, DrillResource, ObservedResource, RestoreAuroraClusterRequest, RestoreDbInstanceRequest } from '../use-cases/restore-drill.js';
 
@@ -31,7 +32,6 @@ function isError(error: unknown, ...names: string[]): boolean {
 }
 
 const NOT_FOUND = ['InvalidVolume.NotFound', 'DBInstanceNotFoundFault', 'DBInstanceNotFound', 'DBClusterNotFoundFault', 'DBClusterNotFound'];
-const NOT_YET_DELETABLE = ['IncorrectState', 'InvalidDBInstanceStateFault', 'InvalidDBInstanceState', 'InvalidDBClusterStateFault', 'InvalidDBClusterState'];
 
 /** Drill restores, observations and deletes in one Region, over EC2 and RDS clients for that Region. */
 export class AwsDrillBackend implements DrillBackend {
@@ -250,7 +250,7 @@ export class AwsDrillBackend implements DrillBackend {
       }
     } catch (error) {
       if (isError(error, ...NOT_FOUND)) return;
-      if (isError(error, ...NOT_YET_DELETABLE)) throw new CleanupPendingError(`${resource.kind} ${resource.id} cannot be deleted while ${resource.status}`, { cause: error });
+      if (isError(error, ...REFUSED_FOR_STATE)) throw new CleanupPendingError(`${resource.kind} ${resource.id} cannot be deleted while ${resource.status}`, { cause: error });
       throw error;
     }
   }

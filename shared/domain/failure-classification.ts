@@ -28,6 +28,19 @@ const TRANSIENT = new Set([
  */
 const CLAIM_RACES = new Set(['IdempotencyInconsistentStateError', 'IdempotencyItemNotFoundError']);
 
+/**
+ * How EC2 and RDS refuse a request on a resource in a state that does not allow it yet (a volume or instance
+ * pending, a database backing-up, modifying or deleting): the same request may succeed once the state passes.
+ */
+export const REFUSED_FOR_STATE: readonly string[] = [
+  'IncorrectState',
+  'IncorrectInstanceState',
+  'InvalidDBInstanceStateFault',
+  'InvalidDBInstanceState',
+  'InvalidDBClusterStateFault',
+  'InvalidDBClusterState',
+];
+
 /** Refusals that say the request was not carried out: a throttle, or no connection at all. */
 const NOT_CARRIED_OUT = new Set(['RequestLimitExceeded', 'Throttling', 'ThrottlingException', 'TooManyRequestsException', 'ProvisionedThroughputExceededException', 'ECONNREFUSED', 'SnapshotCreationPerVolumeRateExceeded']);
 

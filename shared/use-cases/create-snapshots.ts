@@ -1,6 +1,6 @@
 import type { Plan, ResourceType } from '../domain/plan-schema.js';
 import { formatSlot, recoveryPointTags, type Tags } from '../domain/recovery-point-tags.js';
-import { classifyFailure, mayHaveTakenEffect, type FailureKind } from '../domain/failure-classification.js';
+import { classifyFailure, mayHaveTakenEffect, REFUSED_FOR_STATE, type FailureKind } from '../domain/failure-classification.js';
 import type { SnapshotWorkItem } from '../domain/snapshot-work-item.js';
 
 export type { SnapshotWorkItem } from '../domain/snapshot-work-item.js';
@@ -303,9 +303,6 @@ export function isInProgressElsewhere(outcome: ResourceOutcome): boolean {
   return outcome.status === 'skipped' && outcome.reason === IN_PROGRESS_ELSEWHERE;
 }
 
-/** How RDS and EC2 refuse a snapshot of a resource in a state that does not allow one (backing-up, pending). */
-const NOT_READY_YET = /^(?:InvalidDB(?:Instance|Cluster)State(?:Fault)?|IncorrectState|IncorrectInstanceState)$/;
-
 /** True for a create that failed for a passing reason (throttled, 5xx, the per-volume rate) after its retries. */
 function isPassingFailure(outcome: ResourceOutcome): boolean {
   return outcome.status === 'failed' && (outcome.kind === 'transient' || outcome.kind === 'per-volume-rate');
@@ -425,7 +422,7 @@ export async function createQueuedSnapshots(
     const created = await createWithRetry(deps, backend, resource, { planId: item.planId, slot, tags: item.tags });
     const heldElsewhere = isInProgressElsewhere(created);
     // Refused for the state the scheduled run found it in (still backing-up): the next delivery tries again.
-    const stillNotReady = item.notReady !== undefined && created.status === 'failed' && NOT_READY_YET.test(created.errorName);
+    const stillNotReady = item.notReady !== undefined && created.status === 'failed' && REFUSED_FOR_STATE.includes(created.errorName);
     const outcome: ResourceOutcome =
       heldElsewhere && final
         ? { ...base, status: 'failed', kind: 'transient', errorName: 'IdempotencyAlreadyInProgressError', reason: `${IN_PROGRESS_ELSEWHERE}, still on the last delivery` }
