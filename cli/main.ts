@@ -10,6 +10,7 @@ import { BadInputError, PlanValidationError, UnknownPlanError } from '../shared/
 import type { PlansConfig } from '../shared/domain/plan-schema.js';
 import { DEFAULT_PLANS_FILE, parsePlansFile } from '../shared/domain/plans-file.js';
 import { isKnownRegion } from '../shared/domain/regions.js';
+import { isCalendarDay } from '../shared/domain/zoned-time.js';
 import { slotFor } from '../shared/domain/schedule-slot.js';
 import { ConfigurationError } from '../shared/runtime/environment.js';
 import { findPlan } from '../shared/runtime/plans.js';
@@ -168,15 +169,12 @@ function isHttpUrl(text: string): boolean {
 }
 
 /** An ISO-8601 time with its zone, as --at takes it (Date would also read "12" as December 2001). */
-const ISO_TIME = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?(?:Z|[+-](\d{2}):(\d{2}))$/;
+const ISO_TIME = /^(\d{4})-(\d{2})-(\d{2})T(?:[01]\d|2[0-3]):[0-5]\d(?::[0-5]\d(?:\.\d+)?)?(?:Z|[+-](?:[01]\d|2[0-3]):[0-5]\d)$/;
 
-/** True for an ISO_TIME whose date and time exist (Date would roll 30 February over into March). */
+/** True for an ISO_TIME whose day exists (Date would roll 30 February over into March). */
 function isIsoTime(text: string): boolean {
   const match = ISO_TIME.exec(text);
-  if (!match) return false;
-  const [year, month, day, hour, minute, second = 0, offsetHours = 0, offsetMinutes = 0] = match.slice(1).map((part) => (part === undefined ? undefined : Number(part))) as number[];
-  const date = new Date(Date.UTC(year as number, (month as number) - 1, day as number));
-  return date.getUTCMonth() === (month as number) - 1 && date.getUTCDate() === day && (hour as number) < 24 && (minute as number) < 60 && second < 60 && offsetHours < 24 && offsetMinutes < 60;
+  return Boolean(match) && isCalendarDay(Number(match?.[1]), Number(match?.[2]), Number(match?.[3]));
 }
 
 /**

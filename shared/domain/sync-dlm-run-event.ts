@@ -1,4 +1,5 @@
 import { BadInputError } from './errors.js';
+import { isCalendarDay } from './zoned-time.js';
 
 /*
  * What sync-dlm accepts: the daily schedule's payload (infra/resources/sync-dlm-schedule.yml), or `{}` /
@@ -34,12 +35,7 @@ const TIMESTAMP = /^(\d{4})-(\d\d)-(\d\d)T(?:[01]\d|2[0-3]):[0-5]\d:[0-5]\d(?:\.
 function isTimestamp(value: unknown): boolean {
   const match = typeof value === 'string' ? TIMESTAMP.exec(value) : null;
   if (!match) return false;
-  const [year, month, day] = [Number(match[1]), Number(match[2]), Number(match[3])];
-  // A day the calendar has (no 31 April; 29 February in leap years only, in the proleptic Gregorian calendar
-  // from year 0): a day or month it lacks moves the date into another month.
-  const date = new Date(0);
-  date.setUTCFullYear(year, month - 1, day);
-  return date.getUTCMonth() === month - 1;
+  return isCalendarDay(Number(match[1]), Number(match[2]), Number(match[3]));
 }
 
 /** Parses the sync-dlm payload; anything else is a BadInputError naming each wrong field. */

@@ -46,6 +46,16 @@ const zones = new Map<string, Zone>();
 let canonicalZones: ReadonlySet<string> | undefined;
 
 /**
+ * True when the proleptic Gregorian calendar has this day (no 31 April; 29 February in leap years only), year 0
+ * included: where Date would roll a day the month lacks into the next month.
+ */
+export function isCalendarDay(year: number, month: number, day: number): boolean {
+  const date = new Date(0);
+  date.setUTCFullYear(year, month - 1, day);
+  return date.getUTCMonth() === month - 1;
+}
+
+/**
  * True for IANA zone names the runtime knows (e.g. Europe/Paris, UTC); bare UTC offsets such as
  * "+05:00" are refused because EventBridge Scheduler only takes zone names.
  */
