@@ -153,6 +153,22 @@ function deps(overrides: Partial<SyncDlmDeps> = {}): SyncDlmDeps {
 }
 
 const sync = (config: PlansConfig = CONFIG, dryRun = false, overrides: Partial<SyncDlmDeps> = {}) => syncDlmPolicies({ config, dryRun }, deps(overrides));
+/** gold turned to EC2 instances: a change DLM takes only in a new policy (replace). */
+const GOLD_ON_INSTANCES = parsePlansFile(
+  `
+version: 1
+primaryRegion: eu-west-1
+plans:
+  - id: gold
+    engine: dlm
+    selection: { resourceTypes: [ec2-instance] }
+    schedule: { expression: cron(0 2 * * ? *) }
+    rpo: 26h
+    rto: 4h
+    retention: { count: 14 }
+`,
+  'plans.yml',
+);
 const desiredOf = (planId: string) => desiredDlmPolicy(CONFIG.plans.find((plan) => plan.id === planId)!, { stack: STACK, primaryRegion: 'eu-west-1', executionRoleArn: ROLE });
 const mutatingCalls = () =>
   dlmMock.commandCalls(CreateLifecyclePolicyCommand).length +
@@ -333,25 +349,10 @@ describe('syncDlmPolicies', () => {
     // Prepare
     await sync();
     const [old] = dlm.planPolicies('gold');
-    const instances = parsePlansFile(
-      `
-version: 1
-primaryRegion: eu-west-1
-plans:
-  - id: gold
-    engine: dlm
-    selection: { resourceTypes: [ec2-instance] }
-    schedule: { expression: cron(0 2 * * ? *) }
-    rpo: 26h
-    rto: 4h
-    retention: { count: 14 }
-`,
-      'plans.yml',
-    );
     dlmMock.resetHistory();
 
     // Act
-    const summary = await sync(instances);
+    const summary = await sync(GOLD_ON_INSTANCES);
 
     // Assess
     const outcome = summary.outcomes.find((candidate) => candidate.planId === 'gold');
@@ -441,25 +442,10 @@ plans:
     // Prepare
     await sync();
     const [old] = dlm.planPolicies('gold');
-    const instances = parsePlansFile(
-      `
-version: 1
-primaryRegion: eu-west-1
-plans:
-  - id: gold
-    engine: dlm
-    selection: { resourceTypes: [ec2-instance] }
-    schedule: { expression: cron(0 2 * * ? *) }
-    rpo: 26h
-    rto: 4h
-    retention: { count: 14 }
-`,
-      'plans.yml',
-    );
     dlm.loseAnswers('gold');
 
     // Act
-    const summary = await sync(instances);
+    const summary = await sync(GOLD_ON_INSTANCES);
 
     // Assess
     const outcome = summary.outcomes.find((candidate) => candidate.planId === 'gold');

@@ -1,7 +1,6 @@
 /**
- * README.md:417-419 (Operator CLI table): `backup run` / `reconcile` act for `--at` "(default now; a time to come
- * only with `--dry-run`)", and README.md:430-431: exit 2 for "a ... time ... that is not one — refused before any
- * AWS call". The CLI's own hint says "use ISO-8601".
+ * --at: a time to come only with --dry-run, and a time that is not one (not ISO-8601 with its zone, or a day the
+ * calendar lacks, which Date would roll into the next month) refused with exit 2 before any AWS call.
  */
 import { beforeEach, describe, expect, it } from '@jest/globals';
 import { CreateSnapshotCommand, DescribeVolumesCommand, EC2Client } from '@aws-sdk/client-ec2';
@@ -72,4 +71,16 @@ describe('a time that is not one is exit 2', () => {
 
     expect(run.code).toBe(2);
   });
+});
+
+describe('--at with a calendar date that does not exist', () => {
+  it.each([['2026-02-30T12:00:00Z'], ['2026-02-31T00:00Z'], ['2026-04-31T08:00:00+02:00']])(
+    'refuses %s as not a time, before any AWS call (not read as a day of the next month)',
+    async (at) => {
+      const run = await cli(['backup', 'run', '--plan', 'gold', '--at', at]);
+
+      expect({ code: run.code, awsCalls: awsCalls().length }).toEqual({ code: 2, awsCalls: 0 });
+      expect(run.stderr).toContain(`--at "${at}" is not a time`);
+    },
+  );
 });
